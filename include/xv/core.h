@@ -155,6 +155,9 @@ struct xv_vq {
     bool signalled_used_valid;
     uint16_t in_flight;         /* chains popped and not yet pushed */
     bool notify_pending;        /* QueueNotify seen, not yet processed */
+    bool notify_disabled;       /* device is draining: suppress kicks */
+    bool reset;                 /* QueueReset done, not re-enabled yet */
+    uint32_t generation;        /* bumped on every enable and release */
 };
 
 /* A request's descriptor chain, walked into caller-provided arrays. */
@@ -169,6 +172,7 @@ struct xv_chain {
     uint16_t nr_writable;
     uint32_t readable_len;
     uint32_t writable_len;
+    uint32_t generation;        /* vq generation it was popped from */
     bool mapped;
 };
 
@@ -209,6 +213,7 @@ int xv_device_init(struct xv_device *dev, const struct xv_device_ops *ops,
 void xv_device_reset(struct xv_device *dev);
 /* Offered features: device bits + core bits (+ ACCESS_PLATFORM). */
 uint64_t xv_device_features(const struct xv_device *dev);
+/* Was feature 'bit' negotiated (accepted by the driver)? */
 bool xv_device_has_feature(const struct xv_device *dev, unsigned bit);
 /* Run the device's queue_work for a pending queue. */
 void xv_device_process_queue(struct xv_device *dev, unsigned queue);

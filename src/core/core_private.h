@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the core's files; freestanding. */
+#ifndef XV_CORE_PRIVATE_H
+#define XV_CORE_PRIVATE_H
+
+#include <errno.h>
+#include <string.h>
+
+#include "xv/core.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define xv_le16(x) __builtin_bswap16(x)
+#define xv_le32(x) __builtin_bswap32(x)
+#define xv_le64(x) __builtin_bswap64(x)
+#else
+#define xv_le16(x) (x)
+#define xv_le32(x) (x)
+#define xv_le64(x) (x)
+#endif
+
+/* Guest memory is shared with a concurrently running driver: order our
+ * accesses to it like virtio_ring.c's virt_rmb/virt_wmb/virt_mb. */
+#define xv_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xv_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define xv_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+void xv_vq_enable(struct xv_vq *vq);
+void xv_vq_release(struct xv_vq *vq);
+void xv_report(struct xv_device *dev, int queue, enum xv_fault fault);
+
+#endif
