@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Daemon configuration: /etc/xen/xenvirtiod.conf (INI, parsed by libinih)
+ * and the command line's --device specs, which use the same keys.
+ */
+#ifndef XVD_CONFIG_H
+#define XVD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XVD_NAME_MAX 64
+#define XVD_VALUE_MAX 256
+#define XVD_DEVICE_OPTS_MAX 24
+#define XVD_DEVICES_MAX 64
+
+enum xvd_mem_mode {
+    XVD_MEM_AUTO = 0,   /* grants unless the backend is dom0 (libxl default) */
+    XVD_MEM_GRANTS,
+    XVD_MEM_FOREIGN,
+};
+
+struct xvd_opt {
+    char key[XVD_NAME_MAX];
+    char value[XVD_VALUE_MAX];
+};
+
+/* One [device NAME] section or one --device spec. */
+struct xvd_device_conf {
+    char name[XVD_NAME_MAX];
+    char type[XVD_NAME_MAX];     /* "block", "i2c", "scmi" */
+    /* Static placement (dom0less, or --domain on the command line). */
+    bool is_static;
+    int domid;                   /* -1: unset */
+    char domain_name[XVD_NAME_MAX];
+    uint64_t base;               /* virtio-mmio window, 0x200 bytes */
+    unsigned irq;                /* GIC INTID (SPI), 32.. */
+    enum xvd_mem_mode memory;
+    /* On Xen 4.17, an xl disk whose target equals this path becomes
+     * this device (xl only knows disks there). */
+    char xl_target[XVD_VALUE_MAX];
+    /* Every other key, for the device type to interpret. */
+    struct xvd_opt opts[XVD_DEVICE_OPTS_MAX];
+    unsigned nr_opts;
+};
+
+enum xvd_log_target { XVD_LOG_TARGET_AUTO, XVD_LOG_TARGET_JOURNAL, XVD_LOG_TARGET_STDERR };
+
+struct xvd_config {
+    int log_level;               /* syslog levels: LOG_ERR .. LOG_DEBUG */
+    enum xvd_log_target log_target;
+    bool xenstore;               /* discover devices from xenstore */
+    unsigned max_requests_per_wakeup;
+    struct xvd_device_conf devices[XVD_DEVICES_MAX];
+    unsigned nr_devices;
+};
+
+void xvd_config_defaults(struct xvd_config *cfg);
+/* Load a config file. Errors (returned as -errno) are described in err,
+ * naming the file, line, section, key and value. Bad devices are reported
+ * through 'warn' (may be NULL) and skipped; the rest load. */
+int xvd_config_load(struct xvd_config *cfg, const char *path,
+                    void (*warn)(const char *msg), char *err, size_t errlen);
+/* Parse "type=block,path=/x.img,base=0x2000000,irq=33" into dev. */
+int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
+                            char *err, size_t errlen);
+/* A device option's value, or NULL. */
+const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key);
+/* Helpers that also write "device NAME: key 'K': bad value 'V' (why)". */
+int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key,
+                uint64_t def, uint64_t min, uint64_t max, uint64_t *out,
+                char *err, size_t errlen);
+int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
+                 bool *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * How a device type plugs into the daemon. Each devices/<name>/ provides
+ * one 'const struct xvd_device_type'; devices/registry.c lists them.
+ */
+#ifndef XVD_DEVICE_TYPE_H
+#define XVD_DEVICE_TYPE_H
+
+#include <stddef.h>
+
+#include "xv/core.h"
+
+struct xvd_loop;
+struct xvd_device_conf;
+
+/* One device instance. Device types embed it first in their own state. */
+struct xvd_dev {
+    const struct xvd_device_type *type;
+    struct xv_device xv;        /* the transport state the core drives */
+    const char *log_ctx;        /* "dom5/xvda": for log lines */
+};
+
+struct xvd_device_type {
+    const char *name;           /* config 'type =' value, e.g. "block" */
+    uint32_t virtio_id;
+    /* Build an instance from its config; xv_device_init() it with the
+     * given platform. On error return NULL and write a message naming the
+     * key and value into err. */
+    struct xvd_dev *(*create)(const struct xvd_device_conf *conf,
+                              const struct xv_platform *platform,
+                              struct xvd_loop *loop, char *err, size_t errlen);
+    /* Requests still in flight (the daemon drains before destroy). */
+    unsigned (*in_flight)(struct xvd_dev *dev);
+    void (*destroy)(struct xvd_dev *dev);
+};
+
+const struct xvd_device_type *xvd_device_type_find(const char *name);
+const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id);
+
+#endif

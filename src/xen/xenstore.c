@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Device discovery from xenstore and libxl's backend handshakes
+ * (xen-virtio.md §1.2, §1.3, §2.5, §5).
+ *
+ * We watch our own backend/virtio_disk (Xen 4.17+ disks) and backend/virtio
+ * (4.18+ generic devices) trees and @releaseDomain. Every event triggers a
+ * rescan: libxl writes each device in one transaction, so what we read is
+ * always complete, and a rescan is idempotent.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <xenstore.h>
+
+#include "discovery.h"
+
+enum backend_kind { KIND_VIRTIO_DISK, KIND_VIRTIO, KIND_COUNT };
+static const char *const kind_names[KIND_COUNT] = { "virtio_disk", "virtio" };
+
+enum xenbus_state {
+    XB_INITIALISING = 1,
+    XB_INIT_WAIT = 2,
+    XB_CONNECTED = 4,
+    XB_CLOSING = 5,
+    XB_CLOSED = 6,
+};
+
+struct xs_device {
+    enum backend_kind kind;
+    domid_t frontend;
+    unsigned devid;
+    char path[128];             /* backend dir */
+    struct xvx_device *xd;      /* NULL: claim failed, don't retry */
+    bool seen;                  /* still present in this rescan */
+    struct xvx_discovery *disc;
+    struct xs_device *next;
+};
+
+struct xvx_discovery {
+    struct xs_handle *xs;
+    struct xvd_loop *loop;
+    const struct xvx_discovery_ops *ops;
+    void *opaque;
+    domid_t self;
+    char base_path[64];         /* /local/domain/<self>/backend */
+    struct xs_device *devices;
+};
+
+static char *read_key(struct xvx_discovery *d, const char *dir, const char *key)
+{
+    char path[256];
+    unsigned int len;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return xs_read(d->xs, XBT_NULL, path, &len);
+}
+
+static bool write_key(struct xvx_discovery *d, const char *dir, const char *key,
+                      const char *value)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return xs_write(d->xs, XBT_NULL, path, value, strlen(value));
+}
+
+/* libxl writes base in decimal for disks and 0x-hex for generic devices. */
+static bool parse_number(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int read_state(struct xvx_discovery *d, const char *dir)
+{
+    char *s = read_key(d, dir, "state");
+    uint64_t v = 0;
+    bool ok = parse_number(s, 8, &v);
+
+    free(s);
+    return ok ? (int)v : -1;
+}
+
+static void set_state(struct xvx_discovery *d, const char *dir, int state)
+{
+    char value[4];
+
+    snprintf(value, sizeof(value), "%d", state);
+    if (!write_key(d, dir, "state", value))
+        xvd_log(LOG_WARNING, dir, "cannot write state %d: %s", state,
+                strerror(errno));
+}
+
+static void on_driver_ok(struct xvx_device *xd, void *opaque)
+{
+    struct xs_device *dev = opaque;
+
+    set_state(dev->disc, dev->path, XB_CONNECTED);
+    (void)xd;
+}
+
+/* "virtio,device22" -> 34 */
+static bool parse_virtio_type(const char *type, uint32_t *id)
+{
+    static const char prefix[] = "virtio,device";
+    char *end;
+    unsigned long v;
+
+    if (!type || strncmp(type, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    type += sizeof(prefix) - 1;
+    if (!*type)
+        return false;
+    v = strtoul(type, &end, 16);
+    if (*end || v > UINT32_MAX)
+        return false;
+    *id = (uint32_t)v;
+    return true;
+}
+
+/* Fill conf for a device found in xenstore. Errors name guest, device,
+ * key and value. */
+static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev,
+                            struct xvd_device_conf *conf, uint64_t *base,
+                            unsigned *irq, bool *grants, char *err, size_t errlen)
+{
+    char *transport = read_key(d, dev->path, "transport");
+    char *base_s = read_key(d, dev->path, "base");
+    char *irq_s = read_key(d, dev->path, "irq");
+    char *grant_s = read_key(d, dev->path, "grant_usage");
+    char *type_s = read_key(d, dev->path, "type");
+    char *params = read_key(d, dev->path, "params");
+    char *mode = read_key(d, dev->path, "mode");
+    const struct xvd_device_conf *declared = NULL;
+    uint64_t irq_v = 0, grant_v = 0;
+    uint32_t virtio_id = 0;
+    bool ok = false;
+
+    if (transport && strcmp(transport, "mmio") != 0) {
+        snprintf(err, errlen, "key 'transport': unsupported value '%s' "
+                 "(only mmio)", transport);
+    } else if (!parse_number(base_s, UINT64_MAX - XV_MMIO_WINDOW_SIZE, base)) {
+        snprintf(err, errlen, "key 'base': bad value '%s'",
+                 base_s ? base_s : "(missing)");
+    } else if (!parse_number(irq_s, 1019, &irq_v) || irq_v < 32) {
+        snprintf(err, errlen, "key 'irq': bad value '%s' (must be 32..1019)",
+                 irq_s ? irq_s : "(missing)");
+    } else if (grant_s && !parse_number(grant_s, 1, &grant_v)) {
+        snprintf(err, errlen, "key 'grant_usage': bad value '%s' (0 or 1)",
+                 grant_s);
+    } else if (dev->kind == KIND_VIRTIO && !parse_virtio_type(type_s, &virtio_id)) {
+        snprintf(err, errlen, "key 'type': bad value '%s' (virtio,device<hex id>)",
+                 type_s ? type_s : "(missing)");
+    } else if (dev->kind == KIND_VIRTIO_DISK && !params) {
+        snprintf(err, errlen, "key 'params': missing");
+    } else {
+        ok = true;
+    }
+    if (ok) {
+        *irq = (unsigned)irq_v;
+        /* Before grant_usage existed, libxl used grants iff backend != dom0. */
+        *grants = grant_s ? grant_v == 1 : d->self != 0;
+        if (dev->kind == KIND_VIRTIO_DISK)
+            declared = d->ops->find_declared(d->opaque, dev->frontend, 0, params);
+        else
+            declared = d->ops->find_declared(d->opaque, dev->frontend, virtio_id, NULL);
+        if (declared) {
+            *conf = *declared;
+        } else if (dev->kind == KIND_VIRTIO_DISK) {
+            memset(conf, 0, sizeof(*conf));
+            snprintf(conf->type, sizeof(conf->type), "block");
+            snprintf(conf->opts[0].key, sizeof(conf->opts[0].key), "path");
+            snprintf(conf->opts[0].value, sizeof(conf->opts[0].value), "%s", params);
+            snprintf(conf->opts[1].key, sizeof(conf->opts[1].key), "readonly");
+            snprintf(conf->opts[1].value, sizeof(conf->opts[1].value), "%s",
+                     mode && strchr(mode, 'w') ? "no" : "yes");
+            conf->nr_opts = 2;
+        } else {
+            snprintf(err, errlen, "type '%s': no [device] section in the config "
+                     "file declares this device for the guest", type_s);
+            ok = false;
+        }
+    }
+    if (ok) {
+        conf->domid = dev->frontend;
+        snprintf(conf->name, sizeof(conf->name), "%s-%u",
+                 dev->kind == KIND_VIRTIO_DISK ? "disk" : "virtio", dev->devid);
+        if (declared)
+            snprintf(conf->name, sizeof(conf->name), "%s", declared->name);
+    }
+    free(transport);
+    free(base_s);
+    free(irq_s);
+    free(grant_s);
+    free(type_s);
+    free(params);
+    free(mode);
+    return ok;
+}
+
+static void claim(struct xvx_discovery *d, struct xs_device *dev)
+{
+    struct xvd_device_conf conf;
+    char err[256] = "";
+    uint64_t base;
+    unsigned irq;
+    bool grants;
+    char ctx[64];
+
+    snprintf(ctx, sizeof(ctx), "dom%u/%s/%u", dev->frontend, kind_names[dev->kind],
+             dev->devid);
+    if (!describe_device(d, dev, &conf, &base, &irq, &grants, err, sizeof(err))) {
+        xvd_log(LOG_ERR, ctx, "skipping device: %s", err);
+        return;
+    }
+    dev->xd = d->ops->add(d->opaque, dev->frontend, &conf, base, irq, grants,
+                          err, sizeof(err));
+    if (!dev->xd) {
+        xvd_log(LOG_ERR, ctx, "skipping device: %s", err);
+        return;
+    }
+    dev->xd->on_driver_ok = on_driver_ok;
+    dev->xd->on_driver_ok_opaque = dev;
+    /* The server and window exist: the guest may now be unpaused. */
+    set_state(d, dev->path, XB_INIT_WAIT);
+}
+
+static void release(struct xvx_discovery *d, struct xs_device *dev, bool present)
+{
+    if (dev->xd)
+        d->ops->remove(d->opaque, dev->xd);
+    dev->xd = NULL;
+    if (!present)
+        return;
+    set_state(d, dev->path, XB_CLOSED);
+    /* In a driver domain libxl waits for the backend to remove its dir. */
+    if (d->self != 0)
+        xs_rm(d->xs, XBT_NULL, dev->path);
+}
+
+static struct xs_device *find_device(struct xvx_discovery *d,
+                                     enum backend_kind kind, domid_t fe,
+                                     unsigned devid)
+{
+    for (struct xs_device *dev = d->devices; dev; dev = dev->next)
+        if (dev->kind == kind && dev->frontend == fe && dev->devid == devid)
+            return dev;
+    return NULL;
+}
+
+static bool wants_close(struct xvx_discovery *d, const char *dir)
+{
+    char *online = read_key(d, dir, "online");
+    int state = read_state(d, dir);
+    bool close = state == XB_CLOSING || (online && strcmp(online, "0") == 0);
+
+    free(online);
+    return close;
+}
+
+static void scan_device(struct xvx_discovery *d, enum backend_kind kind,
+                        domid_t fe, unsigned devid)
+{
+    struct xs_device *dev = find_device(d, kind, fe, devid);
+
+    if (!dev) {
+        char path[128];
+
+        snprintf(path, sizeof(path), "%s/%s/%u/%u", d->base_path,
+                 kind_names[kind], fe, devid);
+        /* Only claim what libxl just created and nobody else took. */
+        if (read_state(d, path) != XB_INITIALISING)
+            return;
+        dev = calloc(1, sizeof(*dev));
+        if (!dev)
+            return;
+        dev->kind = kind;
+        dev->frontend = fe;
+        dev->devid = devid;
+        dev->disc = d;
+        snprintf(dev->path, sizeof(dev->path), "%s", path);
+        dev->next = d->devices;
+        d->devices = dev;
+        dev->seen = true;
+        claim(d, dev);
+        return;
+    }
+    dev->seen = true;
+    if (dev->xd && wants_close(d, dev->path))
+        release(d, dev, true);
+}
+
+static bool parse_id(const char *s, unsigned max, unsigned *out)
+{
+    uint64_t v;
+
+    if (!parse_number(s, max, &v) || s[0] == '0' && s[1])
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static void scan_kind(struct xvx_discovery *d, enum backend_kind kind)
+{
+    char path[128];
+    unsigned nr_fe = 0;
+    char **fes;
+
+    snprintf(path, sizeof(path), "%s/%s", d->base_path, kind_names[kind]);
+    fes = xs_directory(d->xs, XBT_NULL, path, &nr_fe);
+    for (unsigned i = 0; fes && i < nr_fe; i++) {
+        char fe_path[160];
+        unsigned fe, nr_dev = 0;
+        char **devs;
+
+        if (!parse_id(fes[i], DOMID_FIRST_RESERVED - 1, &fe))
+            continue;
+        snprintf(fe_path, sizeof(fe_path), "%s/%s", path, fes[i]);
+        devs = xs_directory(d->xs, XBT_NULL, fe_path, &nr_dev);
+        for (unsigned j = 0; devs && j < nr_dev; j++) {
+            unsigned devid;
+
+            if (parse_id(devs[j], INT32_MAX, &devid))
+                scan_device(d, kind, (domid_t)fe, devid);
+        }
+        free(devs);
+    }
+    free(fes);
+}
+
+static void rescan(struct xvx_discovery *d)
+{
+    for (struct xs_device *dev = d->devices; dev; dev = dev->next)
+        dev->seen = false;
+    for (int kind = 0; kind < KIND_COUNT; kind++)
+        scan_kind(d, (enum backend_kind)kind);
+    /* Devices whose backend dir is gone (toolstack removed it, or the
+     * domain died): tear down, nothing left to write to. */
+    for (struct xs_device **p = &d->devices; *p;) {
+        struct xs_device *dev = *p;
+
+        bool alive = d->ops->domain_alive(d->opaque, dev->frontend);
+
+        if (dev->seen && alive) {
+            p = &dev->next;
+            continue;
+        }
+        release(d, dev, dev->seen);
+        *p = dev->next;
+        free(dev);
+    }
+}
+
+static void on_xenstore(void *opaque, uint32_t events)
+{
+    struct xvx_discovery *d = opaque;
+    bool changed = false;
+    char **event;
+
+    (void)events;
+    /* The fd may stop being readable before the queue is empty: drain. */
+    while ((event = xs_check_watch(d->xs)) != NULL) {
+        changed = true;
+        free(event);
+    }
+    if (changed)
+        rescan(d);
+}
+
+struct xvx_discovery *xvx_discovery_open(struct xvd_loop *loop,
+                                         const struct xvx_discovery_ops *ops,
+                                         void *opaque)
+{
+    struct xvx_discovery *d = calloc(1, sizeof(*d));
+    unsigned int len;
+    char *self;
+    char path[128];
+
+    if (!d)
+        return NULL;
+    d->loop = loop;
+    d->ops = ops;
+    d->opaque = opaque;
+    d->xs = xs_open(0);
+    if (!d->xs)
+        goto fail;
+    /* Relative "domid" exists in driver domains; dom0 has none. */
+    self = xs_read(d->xs, XBT_NULL, "domid", &len);
+    d->self = self ? (domid_t)strtoul(self, NULL, 10) : 0;
+    free(self);
+    snprintf(d->base_path, sizeof(d->base_path), "/local/domain/%u/backend",
+             d->self);
+    for (int kind = 0; kind < KIND_COUNT; kind++) {
+        snprintf(path, sizeof(path), "%s/%s", d->base_path, kind_names[kind]);
+        if (!xs_watch(d->xs, path, kind_names[kind]))
+            goto fail;
+    }
+    /* Only privileged callers may watch it; discovery works without. */
+    xs_watch(d->xs, "@releaseDomain", "release");
+    if (xvd_loop_add_fd(loop, xs_fileno(d->xs), EPOLLIN, on_xenstore, d) < 0)
+        goto fail;
+    xvd_log(LOG_INFO, NULL, "watching %s/{virtio_disk,virtio} (domain %u)",
+            d->base_path, d->self);
+    return d;
+fail:
+    if (d->xs)
+        xs_close(d->xs);
+    free(d);
+    return NULL;
+}
+
+void xvx_discovery_close(struct xvx_discovery *d)
+{
+    if (!d)
+        return;
+    xvd_loop_del_fd(d->loop, xs_fileno(d->xs));
+    while (d->devices) {
+        struct xs_device *dev = d->devices;
+
+        d->devices = dev->next;
+        /* Leave xenstore state alone: a restarted daemon takes over. */
+        if (dev->xd)
+            d->ops->remove(d->opaque, dev->xd);
+        free(dev);
+    }
+    xs_close(d->xs);
+    free(d);
+}
+
+domid_t xvx_discovery_self(const struct xvx_discovery *d)
+{
+    return d->self;
+}
+
+int xvx_domain_by_name(const char *name, domid_t *domid)
+{
+    struct xs_handle *xs = xs_open(XS_OPEN_READONLY);
+    unsigned int n = 0;
+    char **doms;
+    int rc = -ENOENT;
+
+    if (!xs)
+        return -errno;
+    doms = xs_directory(xs, XBT_NULL, "/local/domain", &n);
+    for (unsigned i = 0; doms && i < n && rc < 0; i++) {
+        char path[64];
+        unsigned int len;
+        char *v;
+
+        snprintf(path, sizeof(path), "/local/domain/%s/name", doms[i]);
+        v = xs_read(xs, XBT_NULL, path, &len);
+        if (v && strcmp(v, name) == 0) {
+            *domid = (domid_t)strtoul(doms[i], NULL, 10);
+            rc = 0;
+        }
+        free(v);
+    }
+    free(doms);
+    xs_close(xs);
+    return rc;
+}
