@@ -19,6 +19,7 @@ struct xvd_loop {
     int epfd;
     bool stopping;
     struct fd_watch *watches;
+    struct fd_watch *removed;   /* freed after the current batch */
     struct xvd_deferred *deferred_head, **deferred_tail;
 };
 
@@ -47,6 +48,7 @@ void xvd_loop_free(struct xvd_loop *loop)
         loop->watches = w->next;
         free(w);
     }
+    free_removed(loop);
     close(loop->epfd);
     free(loop);
 }
@@ -83,10 +85,10 @@ int xvd_loop_del_fd(struct xvd_loop *loop, int fd)
             continue;
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
         *p = w->next;
-        /* A wakeup may still hold events for it: neuter, free later. */
+        /* The current batch may still hold events for it. */
         w->cb = NULL;
-        w->next = NULL;
-        free(w);
+        w->next = loop->removed;
+        loop->removed = w;
         return 0;
     }
     return -ENOENT;
@@ -136,12 +138,14 @@ static void run_deferred(struct xvd_loop *loop)
     }
 }
 
-static bool watch_alive(struct xvd_loop *loop, struct fd_watch *w)
+static void free_removed(struct xvd_loop *loop)
 {
-    for (struct fd_watch *it = loop->watches; it; it = it->next)
-        if (it == w)
-            return true;
-    return false;
+    while (loop->removed) {
+        struct fd_watch *w = loop->removed;
+
+        loop->removed = w->next;
+        free(w);
+    }
 }
 
 int xvd_loop_run(struct xvd_loop *loop)
@@ -162,10 +166,11 @@ int xvd_loop_run(struct xvd_loop *loop)
             struct fd_watch *w = events[i].data.ptr;
 
             /* An earlier callback in this batch may have removed it. */
-            if (watch_alive(loop, w) && w->cb)
+            if (w->cb)
                 w->cb(w->opaque, events[i].events);
         }
         run_deferred(loop);
+        free_removed(loop);
     }
     return 0;
 }
