@@ -23,6 +23,16 @@ struct xvd_loop {
     struct xvd_deferred *deferred_head, **deferred_tail;
 };
 
+static void free_removed(struct xvd_loop *loop)
+{
+    while (loop->removed) {
+        struct fd_watch *w = loop->removed;
+
+        loop->removed = w->next;
+        free(w);
+    }
+}
+
 struct xvd_loop *xvd_loop_new(void)
 {
     struct xvd_loop *loop = calloc(1, sizeof(*loop));
@@ -138,15 +148,6 @@ static void run_deferred(struct xvd_loop *loop)
     }
 }
 
-static void free_removed(struct xvd_loop *loop)
-{
-    while (loop->removed) {
-        struct fd_watch *w = loop->removed;
-
-        loop->removed = w->next;
-        free(w);
-    }
-}
 
 int xvd_loop_run(struct xvd_loop *loop)
 {

@@ -307,7 +307,7 @@ static bool parse_id(const char *s, unsigned max, unsigned *out)
 {
     uint64_t v;
 
-    if (!parse_number(s, max, &v) || s[0] == '0' && s[1])
+    if (!parse_number(s, max, &v) || (s[0] == '0' && s[1]))
         return false;
     *out = (unsigned)v;
     return true;
