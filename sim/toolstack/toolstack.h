@@ -28,7 +28,7 @@ struct ts_device {
 };
 
 struct ts_guest {
-    char name[64];
+    char name[32];      /* as Xen's domain name limit here */
     unsigned domid;
     unsigned vcpus;
     uint64_t memory_kb;
