@@ -12,18 +12,19 @@ status=0
 for target in "cortex-r5 -mthumb" "cortex-m4 -mthumb"; do
     cpu=${target%% *}
     objs=()
-    for src in "$top"/src/core/*.c; do
+    # The core plus every device's portable protocol engine.
+    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c; do
         obj="$out/$cpu-$(basename "${src%.c}").o"
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -mcpu=$target -Os -std=c11 -ffreestanding -nostdlib \
-            -Wall -Wextra -Werror -I"$top/include" -c "$src" -o "$obj"
+            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -c "$src" -o "$obj"
         objs+=("$obj")
     done
     arm-none-eabi-ld -r "${objs[@]}" -o "$out/$cpu-core.o"
     undefined=$(arm-none-eabi-nm -u "$out/$cpu-core.o" | awk '{print $2}')
     bad=$(echo "$undefined" | grep -Ev "$allowed" | grep -v '^$' || true)
     text=$(arm-none-eabi-size -A "$out/$cpu-core.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s}')
-    echo "freestanding $cpu: .text $text bytes; undefined: $(echo $undefined)"
+    echo "freestanding $cpu: core + device engines .text $text bytes; undefined: $(echo $undefined)"
     if [ -n "$bad" ]; then
         echo "FAIL: $cpu core needs: $bad" >&2
         status=1

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The device types the daemon knows, by config name and virtio device ID. */
+#include <string.h>
+
+#include "block/blk_file.h"
+#include "device_type.h"
+
+static const struct xvd_device_type *const device_types[] = {
+    &xvd_block_type,
+};
+
+#define NR_DEVICE_TYPES (sizeof(device_types) / sizeof(device_types[0]))
+
+const struct xvd_device_type *xvd_device_type_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
+        if (strcmp(device_types[i]->name, name) == 0)
+            return device_types[i];
+    }
+    return NULL;
+}
+
+const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id)
+{
+    for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
+        if (device_types[i]->virtio_id == virtio_id)
+            return device_types[i];
+    }
+    return NULL;
+}
