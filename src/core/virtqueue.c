@@ -164,6 +164,7 @@ static void publish_used(struct xv_vq *vq, uint16_t head, uint32_t len)
 struct walk {
     enum xv_fault ring_fault;   /* the ring is corrupt: NEEDS_RESET */
     enum xv_fault request_fault; /* only this request fails */
+    bool seen_writable;         /* even empty ones: order is by flags */
 };
 
 static void read_desc(const volatile struct xv_vring_desc *table,
@@ -182,10 +183,11 @@ static void add_segment(struct xv_chain *c, const struct xv_vring_desc *d,
     uint32_t *total = writable ? &c->writable_len : &c->readable_len;
     uint16_t n = c->nr_readable + c->nr_writable;
 
-    if (!writable && c->nr_writable) {
+    if (!writable && w->seen_writable) {
         w->ring_fault = XV_FAULT_READ_AFTER_WRITE;
         return;
     }
+    w->seen_writable |= writable;
     if (w->request_fault || d->len == 0)
         return;
     if (d->addr > UINT64_MAX - (d->len - 1)) {
@@ -316,7 +318,7 @@ int xv_vq_pop(struct xv_vq *vq, struct xv_chain *chain)
 
     for (;;) {
         uint16_t pending = (uint16_t)(avail_idx(vq) - vq->last_avail_idx);
-        struct walk w = { XV_FAULT_NONE, XV_FAULT_NONE };
+        struct walk w = { XV_FAULT_NONE, XV_FAULT_NONE, false };
 
         if (pending > vq->num)
             return ring_fault(vq, XV_FAULT_AVAIL_IDX);
