@@ -259,8 +259,10 @@ int ts_write_domain(struct xs_handle *xs, const struct ts_guest *g)
     ok = ok && xs_mkdir(xs, XBT_NULL, path);
     snprintf(path, sizeof(path), "/local/domain/%u", g->domid);
     ok = ok && set_perms(xs, XBT_NULL, path, g->domid, 0);
-    /* Fires @introduceDomain for watchers, as xl's domain build does. */
-    ok = ok && xs_introduce_domain(xs, g->domid, 0, 0);
+    /* Fires @introduceDomain for watchers, as xl's domain build does. The
+     * store page frame and event channel are the guest's xenstore ring,
+     * which simulated guests don't use; xenstored insists on nonzero. */
+    ok = ok && xs_introduce_domain(xs, g->domid, 0xfeffe, 1);
     return ok ? 0 : -errno;
 }
 

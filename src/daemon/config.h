@@ -14,6 +14,7 @@
 #define XVD_VALUE_MAX 256
 #define XVD_DEVICE_OPTS_MAX 24
 #define XVD_DEVICES_MAX 64
+#define XVD_MMIO_WINDOW 0x200  /* one virtio-mmio device (libxl) */
 
 enum xvd_mem_mode {
     XVD_MEM_AUTO = 0,   /* grants unless the backend is dom0 (libxl default) */

@@ -55,7 +55,7 @@ static uint64_t group_pages(const struct xv_gbuf *bufs, unsigned n,
                             bool writable)
 {
     uint64_t total = 0;
-    struct grant_span s;
+    struct grant_span s = { 0, 0, 0 };
 
     for (unsigned i = 0; i < n; i++) {
         if (bufs[i].writable != writable)
@@ -81,7 +81,7 @@ static void unmap_group(struct xvx_guest *g, const struct xv_gbuf *bufs,
 {
     bool batched = pages <= g->refs_max;
     bool first = true;
-    struct grant_span s;
+    struct grant_span s = { 0, 0, 0 };
 
     for (unsigned i = 0; i < n; i++) {
         if (bufs[i].writable != writable || !iov[i].base)
@@ -101,7 +101,7 @@ static int map_group(struct xvx_guest *g, const struct xv_gbuf *bufs,
                      unsigned n, struct xv_iovec *iov, bool writable,
                      uint64_t pages)
 {
-    struct grant_span s;
+    struct grant_span s = { 0, 0, 0 };
     uint32_t filled = 0;
     char *base;
 
