@@ -139,7 +139,7 @@ static int open_blk(struct guest_ctx *ctx, const char *selector, struct guest_de
     struct guest_dev *dev;
 
     if (!node) {
-        guest_error("no virtio_disk %s%s in the device tree", selector ? "--dev " : "",
+        guest_error("no block device %s%s in the device tree", selector ? "--dev " : "",
                     selector ? selector : "");
         return GUEST_EXIT_ENV;
     }

@@ -249,7 +249,11 @@ const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
     for (unsigned i = 0; i < ctx->nr_nodes; i++) {
         const struct guest_node *node = &ctx->nodes[i];
 
-        if (strcmp(node->kind, "virtio_disk") != 0)
+        /* Like a guest, judge by what the tree says the slot is: xl disks,
+         * and generic entries of type virtio,device2; static entries don't
+         * name a type, so they count too. */
+        if (strncmp(node->name, "virtio,device", 13) == 0 &&
+            strcmp(node->name, "virtio,device2") != 0)
             continue;
         /* "0x..." selects by base address, a small number by position. */
         if (selector && strncmp(selector, "0x", 2) == 0) {

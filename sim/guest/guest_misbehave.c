@@ -326,7 +326,7 @@ int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv)
     }
     node = guest_find_blk(ctx, selector);
     if (!node) {
-        guest_error("misbehave: no virtio_disk in the device tree");
+        guest_error("misbehave: no block device in the device tree");
         return GUEST_EXIT_ENV;
     }
     dev = calloc(1, sizeof(*dev));

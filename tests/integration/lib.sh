@@ -72,6 +72,9 @@ guest_create() { "$XENSIM" create "$@"; }
 guest_destroy() { "$XENSIM" destroy "$@"; }
 guest() { local domid=$1; shift; "$XENSIM_GUEST" --domid "$domid" "$@"; }
 
+# Is the domain gone from the hypervisor (not even a zombie)?
+dom_gone() { [ -z "$("$XENSIM" list | awk -v id="$1" '$2 == id')" ]; }
+
 # Counters of one domain from the hypervisor's list (zombies included):
 # foreign grants res
 dom_mappings() {

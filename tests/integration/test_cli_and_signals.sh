@@ -9,7 +9,7 @@ make_disk "$SIM_DIR/two.img" 1
 # A guest with no xl devices: the daemon is told about it directly.
 domid=$(guest_create bringup --vcpus 2) || fail "create"
 daemon_start --domain bringup --device "name=disk0,type=block,path=$SIM_DIR/cli.img"
-out=$(guest "$domid" probe --devices /dev/stdin <<<"0x2000000 33 0 0 virtio 0 disk0 -") ||
+out=$(guest "$domid" --devices /dev/stdin probe <<<"0x2000000 33 0 0 virtio 0 disk0 -") ||
     fail "probe of the command-line device: $out"
 grep -q "2048 sectors" <<<"$out" || fail "wrong device: $out"
 daemon_stop || fail "SIGTERM exit status"
@@ -29,7 +29,7 @@ irq = 33
 memory = foreign
 CONF
 daemon_start --config "$SIM_DIR/static.conf"
-guest "$domid" probe --devices /dev/stdin <<<"0x2000000 33 0 0 virtio 0 one -" >/dev/null ||
+guest "$domid" --devices /dev/stdin probe <<<"0x2000000 33 0 0 virtio 0 one -" >/dev/null ||
     fail "static device"
 cat >>"$SIM_DIR/static.conf" <<CONF
 [device two]
@@ -42,7 +42,7 @@ memory = foreign
 CONF
 kill -HUP "$DAEMON_PID"
 wait_for 5 grep -q "reloaded" "$DAEMON_LOG" || fail "no reload"
-guest "$domid" probe --devices /dev/stdin <<<"0x2000200 34 0 0 virtio 1 two -" >/dev/null ||
+guest "$domid" --devices /dev/stdin probe <<<"0x2000200 34 0 0 virtio 1 two -" >/dev/null ||
     fail "device added by reload"
 daemon_stop || fail "SIGTERM"
 pass "command line launch, static config, SIGHUP, SIGTERM"

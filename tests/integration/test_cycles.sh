@@ -11,7 +11,7 @@ fds() { ls /proc/"$DAEMON_PID"/fd | wc -l; }
 rss() { awk '/VmRSS/ {print $2}' /proc/"$DAEMON_PID"/status; }
 one_cycle() {
     local domid
-    domid=$(guest_create "c$1" --vcpus 2 --disk "$SIM_DIR/a.img,grant_usage=$(( $1 % 2 ))") ||
+    domid=$(guest_create "c$1" --vcpus 2 --disk "$SIM_DIR/a.img,grant_usage=$(( ${1#warm} % 2 ))") ||
         fail "cycle $1: create"
     guest "$domid" blk-rw --bytes 4096 --requests 1 >/dev/null || fail "cycle $1: blk-rw"
     guest_destroy "$domid" >/dev/null || fail "cycle $1: destroy"

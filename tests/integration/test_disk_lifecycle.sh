@@ -31,7 +31,7 @@ for variant in "417 0" "419 1"; do
     state=$(xenstore-read "/local/domain/0/backend/virtio_disk/$domid/51712/state")
     [ "$state" = 4 ] || fail "libxl $layout: backend state $state, want 4 (Connected)"
     guest_destroy "$domid" || fail "libxl $layout: destroy handshake"
-    wait_for 5 sh -c "! grep -q \"dom$domid \" <(\"$XENSIM\" list)" ||
+    wait_for 5 dom_gone "$domid" ||
         fail "libxl $layout: dom$domid still listed (zombie: $(dom_mappings "$domid"))"
     grep -q "dom$domid: released" "$DAEMON_LOG" || fail "daemon did not release dom$domid"
     daemon_alive || fail "daemon died"

@@ -25,7 +25,7 @@ lines=$(grep -c "guest error" "$DAEMON_LOG" || true)
 [ "$lines" -gt 0 ] || fail "no guest error logged"
 guest "$bad" die || true
 guest_destroy "$bad" || fail "destroy after die"
-wait_for 5 sh -c "! \"$XENSIM\" list | awk '\$2 == $bad' | grep -q ." ||
+wait_for 5 dom_gone "$bad" ||
     fail "dom$bad is a zombie: $(dom_mappings "$bad")"
 guest "$good" blk-rw --bytes 4096 --requests 1 >/dev/null || fail "good guest after destroy"
 pass "hostile guest ($lines guest-error lines logged)"
