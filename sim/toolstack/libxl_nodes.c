@@ -309,10 +309,19 @@ int ts_remove_devices(struct xs_handle *xs, const struct ts_guest *g,
 
         device_paths(g, dev, be, fe, lx, sizeof(be));
         xs_rm(xs, XBT_NULL, fe);
-        snprintf(path, sizeof(path), "%s/online", be);
-        xs_write(xs, XBT_NULL, path, "0", 1);
+        /* One transaction, as libxl__initiate_device_generic_remove: a
+         * backend must never see online=0 without state=5. */
+        for (int attempt = 0; attempt < 10; attempt++) {
+            xs_transaction_t t = xs_transaction_start(xs);
+
+            snprintf(path, sizeof(path), "%s/online", be);
+            xs_write(xs, t, path, "0", 1);
+            snprintf(path, sizeof(path), "%s/state", be);
+            xs_write(xs, t, path, "5", 1);
+            if (xs_transaction_end(xs, t, false) || errno != EAGAIN)
+                break;
+        }
         snprintf(path, sizeof(path), "%s/state", be);
-        xs_write(xs, XBT_NULL, path, "5", 1);
         if (ts_wait_node(xs, path, 6, timeout_ms) < 0)
             *clean = false;
         if (dev->backend_domid != 0 && ts_wait_node(xs, path, -1, timeout_ms) < 0)

@@ -301,6 +301,8 @@ static void scan_device(struct xvx_discovery *d, enum backend_kind kind,
     dev->seen = true;
     if (dev->xd && wants_close(d, dev->path))
         release(d, dev, true);
+    else if (!dev->xd && read_state(d, dev->path) == XB_CLOSING)
+        set_state(d, dev->path, XB_CLOSED); /* nothing to close: say so */
 }
 
 static bool parse_id(const char *s, unsigned max, unsigned *out)

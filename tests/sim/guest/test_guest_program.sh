@@ -108,7 +108,7 @@ expect 2 'unknown case' "$GUEST" --domid 1 misbehave nonsense
 expect 2 'bad --seconds' "$GUEST" --domid 1 hammer --seconds 0
 expect 2 'usage: bench-mmio' "$GUEST" --domid 1 bench-mmio
 expect 2 'probe takes no arguments' "$GUEST" --domid 1 probe extra
-expect 3 'no virtio_disk --dev 5' "$GUEST" --domid 1 blk-rw --dev 5
+expect 3 'no block device --dev 5' "$GUEST" --domid 1 blk-rw --dev 5
 
 # Device trees.
 expect 3 'cannot read device tree' "$GUEST" --domid 1 --devices "$DIR/none" probe
@@ -116,7 +116,7 @@ echo "0x2000000 33 zero" >"$DIR/bad.devices"
 expect 3 'bad.devices:1: malformed device line' "$GUEST" --domid 1 --devices "$DIR/bad.devices" probe
 : >"$DIR/empty.devices"
 expect 0 'no virtio devices' "$GUEST" --domid 1 --devices "$DIR/empty.devices" probe
-expect 3 'no virtio_disk' "$GUEST" --domid 1 --devices "$DIR/empty.devices" blk-rw
+expect 3 'no block device' "$GUEST" --domid 1 --devices "$DIR/empty.devices" blk-rw
 
 # --- an IOREQ server that is not a virtio device (a register echo) ---
 if [ -n "$ECHO" ]; then
