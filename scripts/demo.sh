@@ -24,7 +24,7 @@ wait_sock "$dir/hv.sock"; wait_sock "$XENSTORED_PATH"
 say "Starting xenvirtiod (the same binary as in dom0; only the Xen libraries are simulated)"
 echo "ldd: $(LD_LIBRARY_PATH=$build/sim/lib ldd "$build/xenvirtiod" | grep -o 'libxendevicemodel.so.1 => [^ ]*')"
 LD_LIBRARY_PATH=$build/sim/lib "$build/xenvirtiod" --log-target stderr --log-level info \
-    2> >(sed 's/^/  daemon| /') & pids+=($!)
+    2> >(sed -u 's/^/  daemon| /') & pids+=($!)
 sleep 0.5
 
 say "xl create: a guest with two virtio disks (libxl 4.19 layout, grants for the second)"
@@ -45,7 +45,7 @@ say "The guest writes and reads back through virtio-blk"
 echo "first bytes of xvdb as the guest reads them:"
 "$build/sim/guest/xensim-guest" --domid "$domid" blk-read-file --dev 1 0 15 2>/dev/null || true
 
-say "A hostile guest: a descriptor chain that loops"
+say "A hostile guest: a descriptor chain that loops (the daemon logs it, resets nothing else)"
 "$build/sim/guest/xensim-guest" --domid "$domid" misbehave chain-loop || true
 
 say "xl destroy (libxl's Closing/Closed handshake)"

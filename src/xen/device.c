@@ -49,10 +49,13 @@ static void platform_fault(void *opaque, struct xv_device *dev, int queue,
 {
     struct xvx_device *xd = device_of(opaque);
 
+    char where[24] = "";
+
     (void)dev;
+    if (queue >= 0)
+        snprintf(where, sizeof(where), " on queue %d", queue);
     xvd_log_ratelimited(&xd->ratelimit, LOG_WARNING, xd->log_ctx,
-                        "guest error%s%.0d: %s%s", queue >= 0 ? " on queue " : "",
-                        queue >= 0 ? queue : 0, xv_fault_name(fault),
+                        "guest error%s: %s%s", where, xv_fault_name(fault),
                         xv_fault_needs_reset(fault) ? " (device needs reset)" : "");
 }
 
