@@ -453,6 +453,8 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
     }
     fo.serial = xvd_device_opt(conf, "serial");
     xv_blk_default_params(&params);
+    if (conf->max_requests_per_wakeup)
+        params.max_requests_per_call = conf->max_requests_per_wakeup;
     if (xvd_opt_bool(conf, "readonly", false, &fo.read_only, err, errlen) < 0 ||
         xvd_opt_bool(conf, "discard", true, &fo.discard, err, errlen) < 0 ||
         xvd_opt_u64(conf, "queue-size", params.queue_size, 2, XV_VQ_MAX_SIZE,

@@ -88,6 +88,20 @@ static void device_paths(const struct ts_guest *g, const struct ts_device *dev,
     snprintf(lx, len, "/libxl/%u/device/%s/%u", g->domid, kind, dev->devid);
 }
 
+/* The frontend's half, and libxl's pointer back to the backend. */
+static void write_frontend(struct xs_handle *xs, xs_transaction_t t,
+                           const struct ts_device *dev, const char *be,
+                           const char *fe, const char *lx, bool *ok)
+{
+    char num[16];
+
+    kv(xs, t, lx, "backend", be, ok);
+    kv(xs, t, fe, "backend", be, ok);
+    snprintf(num, sizeof(num), "%u", dev->backend_domid);
+    kv(xs, t, fe, "backend-id", num, ok);
+    kv(xs, t, fe, "state", "1", ok);
+}
+
 static bool write_disk(struct xs_handle *xs, xs_transaction_t t,
                        const struct ts_guest *g, const struct ts_device *dev,
                        const char *be, const char *fe, const char *lx)
@@ -121,11 +135,7 @@ static bool write_disk(struct xs_handle *xs, xs_transaction_t t,
             kv(xs, t, dir, "grant_usage", dev->grant_usage ? "1" : "0", &ok);
         }
     }
-    kv(xs, t, lx, "backend", be, &ok);
-    kv(xs, t, fe, "backend", be, &ok);
-    snprintf(num, sizeof(num), "%u", dev->backend_domid);
-    kv(xs, t, fe, "backend-id", num, &ok);
-    kv(xs, t, fe, "state", "1", &ok);
+    write_frontend(xs, t, dev, be, fe, lx, &ok);
     snprintf(num, sizeof(num), "%u", dev->devid);
     kv(xs, t, fe, "virtual-device", num, &ok);
     kv(xs, t, fe, "device-type", "disk", &ok);
@@ -156,11 +166,7 @@ static bool write_virtio(struct xs_handle *xs, xs_transaction_t t,
         kv(xs, t, dir, "transport", "mmio", &ok);
         kv(xs, t, dir, "grant_usage", dev->grant_usage ? "1" : "0", &ok);
     }
-    kv(xs, t, lx, "backend", be, &ok);
-    kv(xs, t, fe, "backend", be, &ok);
-    snprintf(num, sizeof(num), "%u", dev->backend_domid);
-    kv(xs, t, fe, "backend-id", num, &ok);
-    kv(xs, t, fe, "state", "1", &ok);
+    write_frontend(xs, t, dev, be, fe, lx, &ok);
     return ok;
 }
 

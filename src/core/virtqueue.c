@@ -443,15 +443,19 @@ uint16_t xv_vq_avail_count(struct xv_vq *vq)
     return pending > vq->num ? 0 : pending;
 }
 
-size_t xv_chain_read(const struct xv_chain *chain, size_t off, void *dst,
-                     size_t len)
+/* Copy between a buffer and segments [first, end) of a mapped chain,
+ * 'off' bytes into them. */
+static size_t chain_copy(const struct xv_chain *chain, unsigned first,
+                         unsigned end, size_t off, void *buf, size_t len,
+                         bool to_chain)
 {
     size_t done = 0;
 
     if (!chain->mapped)
         return 0;
-    for (unsigned i = 0; i < chain->nr_readable && done < len; i++) {
+    for (unsigned i = first; i < end && done < len; i++) {
         const struct xv_iovec *v = &chain->iov[i];
+        char *seg = (char *)v->base;
         size_t n;
 
         if (off >= v->len) {
@@ -461,35 +465,26 @@ size_t xv_chain_read(const struct xv_chain *chain, size_t off, void *dst,
         n = v->len - off;
         if (n > len - done)
             n = len - done;
-        memcpy((char *)dst + done, (const char *)v->base + off, n);
+        if (to_chain)
+            memcpy(seg + off, (const char *)buf + done, n);
+        else
+            memcpy((char *)buf + done, seg + off, n);
         done += n;
         off = 0;
     }
     return done;
 }
 
+size_t xv_chain_read(const struct xv_chain *chain, size_t off, void *dst,
+                     size_t len)
+{
+    return chain_copy(chain, 0, chain->nr_readable, off, dst, len, false);
+}
+
 size_t xv_chain_write(const struct xv_chain *chain, size_t off,
                       const void *src, size_t len)
 {
-    size_t done = 0;
-    unsigned end = (unsigned)chain->nr_readable + chain->nr_writable;
-
-    if (!chain->mapped)
-        return 0;
-    for (unsigned i = chain->nr_readable; i < end && done < len; i++) {
-        const struct xv_iovec *v = &chain->iov[i];
-        size_t n;
-
-        if (off >= v->len) {
-            off -= v->len;
-            continue;
-        }
-        n = v->len - off;
-        if (n > len - done)
-            n = len - done;
-        memcpy((char *)v->base + off, (const char *)src + done, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    return chain_copy(chain, chain->nr_readable,
+                      (unsigned)chain->nr_readable + chain->nr_writable, off,
+                      (void *)(uintptr_t)src, len, true);
 }

@@ -41,6 +41,8 @@ struct xvd_device_conf {
     /* On Xen 4.17, an xl disk whose target equals this path becomes
      * this device (xl only knows disks there). */
     char xl_target[XVD_VALUE_MAX];
+    /* The daemon's max-requests-per-wakeup, for the device (0: its own). */
+    unsigned max_requests_per_wakeup;
     /* Every other key, for the device type to interpret. */
     struct xvd_opt opts[XVD_DEVICE_OPTS_MAX];
     unsigned nr_opts;

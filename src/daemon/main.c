@@ -245,8 +245,12 @@ static struct xvx_device *add_device(struct daemon *d, domid_t domid,
                                      char *err, size_t errlen)
 {
     struct xvx_guest *g = guest_get(d, domid);
+    struct xvd_device_conf tuned = *conf;
     struct xvx_device *xd;
 
+    /* Bounded work per wakeup, so one guest cannot starve the others. */
+    tuned.max_requests_per_wakeup = d->cfg.max_requests_per_wakeup;
+    conf = &tuned;
     if (!g) {
         snprintf(err, errlen, "device %s: cannot serve domain %u: %s",
                  conf->name, domid, strerror(errno));
