@@ -51,10 +51,11 @@ sim_start() {
 
 # daemon_start [xenvirtiod args...]: the real binary, the sim's libraries.
 daemon_start() {
-    LD_LIBRARY_PATH=$XENSIM_LIB_DIR "$XENVIRTIOD" --log-target stderr \
+    # DAEMON_WRAPPER: e.g. valgrind, in front of the daemon.
+    LD_LIBRARY_PATH=$XENSIM_LIB_DIR ${DAEMON_WRAPPER:-} "$XENVIRTIOD" --log-target stderr \
         --log-level debug "$@" >"$DAEMON_LOG" 2>&1 &
     DAEMON_PID=$!
-    wait_for 10 grep -q "ready" "$DAEMON_LOG" || fail "daemon did not become ready"
+    wait_for 30 grep -q "ready" "$DAEMON_LOG" || fail "daemon did not become ready"
 }
 
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
