@@ -22,3 +22,22 @@ base=$(xenstore-read "/local/domain/0/backend/virtio/$domid/0/base")
 [ "$base" = 0x2000000 ] || fail "libxl 4.18 writes base in hex, got $base"
 guest_destroy "$domid" || fail "destroy"
 pass "generic virtio (4.18 layout) with grants"
+
+# Xen 4.17: xl knows only disks, so a disk whose target names a [device]
+# section (xl-target) becomes that device, with that section's settings.
+daemon_stop
+touch "$SIM_DIR/xl-target-data"
+make_disk "$SIM_DIR/real.img" 3
+cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
+[device routed]
+type = block
+path = $SIM_DIR/real.img
+xl-target = $SIM_DIR/xl-target-data
+CONF
+daemon_start --config "$SIM_DIR/xenvirtiod.conf"
+domid=$(guest_create g417 --libxl 417 --disk "$SIM_DIR/xl-target-data") || fail "create 4.17"
+out=$(guest "$domid" probe) || fail "probe 4.17: $out"
+grep -q "6144 sectors" <<<"$out" || fail "xl-target did not route to real.img: $out"
+grep -q "dom$domid/routed: block" "$DAEMON_LOG" || fail "device not named after its section"
+guest_destroy "$domid" || fail "destroy 4.17"
+pass "xl 4.17 disk routed to a config-file device by xl-target"
