@@ -163,7 +163,8 @@ static struct xvx_device *device_at(struct xvx_guest *g, uint64_t addr,
                                     uint32_t size)
 {
     for (struct xvx_device *xd = g->devices; xd; xd = xd->next)
-        if (addr >= xd->base && addr - xd->base + size <= XV_MMIO_WINDOW_SIZE)
+        if (addr >= xd->base && size <= XV_MMIO_WINDOW_SIZE &&
+            addr - xd->base <= XV_MMIO_WINDOW_SIZE - size)
             return xd;
     return NULL;
 }
