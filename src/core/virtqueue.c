@@ -61,7 +61,7 @@ static void set_avail_event(struct xv_vq *vq, uint16_t idx)
 static void set_used_elem(struct xv_vq *vq, uint16_t slot, uint32_t id,
                           uint32_t len)
 {
-    volatile uint32_t *elem = (volatile uint32_t *)(vq->used + 2) + 2 * slot;
+    volatile uint32_t *elem = (volatile uint32_t *)(vq->used + 2) + 2 * (size_t)slot;
 
     elem[0] = xv_le32(id);
     elem[1] = xv_le32(len);

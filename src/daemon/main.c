@@ -122,8 +122,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
             }
             break;
         case OPT_LOG_TARGET:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "journal") &&
-                strcmp(optarg, "stderr")) {
+            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "journal") != 0 &&
+                strcmp(optarg, "stderr") != 0) {
                 fprintf(stderr, "xenvirtiod: --log-target: bad value '%s'\n", optarg);
                 return 2;
             }
