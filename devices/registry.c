@@ -4,9 +4,11 @@
 
 #include "block/blk_file.h"
 #include "device_type.h"
+#include "i2c/i2c_dev.h"
 
 static const struct xvd_device_type *const device_types[] = {
     &xvd_block_type,
+    &xvd_i2c_type,
 };
 
 #define NR_DEVICE_TYPES (sizeof(device_types) / sizeof(device_types[0]))

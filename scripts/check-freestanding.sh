@@ -13,11 +13,11 @@ for target in "cortex-r5 -mthumb" "cortex-m4 -mthumb"; do
     cpu=${target%% *}
     objs=()
     # The core plus every device's portable protocol engine.
-    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c; do
+    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c "$top"/devices/i2c/i2c.c; do
         obj="$out/$cpu-$(basename "${src%.c}").o"
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -mcpu=$target -Os -std=c11 -ffreestanding -nostdlib \
-            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -c "$src" -o "$obj"
+            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -I"$top/devices/i2c" -c "$src" -o "$obj"
         objs+=("$obj")
     done
     core_objs=("$out/$cpu"-{device,mmio,virtqueue,fault}.o)

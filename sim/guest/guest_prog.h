@@ -153,6 +153,10 @@ int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_bench_mmio(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_hammer(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_i2c_eeprom(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_i2c_sensor(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_i2c_probe_addr(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_i2c_failnext(struct guest_ctx *ctx, int argc, char **argv);
 /* `misbehave list`: needs no domain. */
 void guest_misbehave_list(void);
 

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's "i2c" device type: a virtio-i2c engine over a host adapter
+ * or the emulated bus, built from its config section.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "device_type.h"
+#include "i2c_dev.h"
+#include "log.h"
+
+struct i2c_dev {
+    struct xvd_dev base;        /* first: the daemon's handle */
+    struct xv_i2c i2c;
+    struct xv_i2c_req reqs[XV_I2C_GROUP_MAX];
+    bool emulated;
+    struct xvd_i2c_emul emul;
+    struct xvd_i2c_host host;
+    struct xvd_ratelimit rl;
+};
+
+static const char *const i2c_keys[] = {
+    "bus", "allow", "eeprom", "lm75", "max-transfer", "queue-size",
+};
+
+static bool known_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof(i2c_keys) / sizeof(i2c_keys[0]); i++) {
+        if (strcmp(key, i2c_keys[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool parse_addr(const char *s, char **end, unsigned long max,
+                       unsigned long *out)
+{
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    *out = strtoul(s, end, 0);
+    return errno == 0 && *end != s && *out <= max;
+}
+
+/* "0x50,0x48-0x4f": 7-bit addresses; above 0x7f, 10-bit ones. */
+static int parse_allow(const char *v, struct xv_i2c_params *p)
+{
+    const char *s = v;
+
+    if (!*s)
+        return -EINVAL;
+    while (*s) {
+        unsigned long lo, hi;
+        char *end;
+
+        if (!parse_addr(s, &end, 0x3ff, &lo))
+            return -EINVAL;
+        hi = lo;
+        if (*end == '-' && !parse_addr(end + 1, &end, 0x3ff, &hi))
+            return -EINVAL;
+        if (hi < lo || (lo <= 0x7f && hi > 0x7f))
+            return -EINVAL;
+        for (unsigned long a = lo; a <= hi; a++)
+            xv_i2c_allow(p, (uint16_t)a, a > 0x7f);
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return -EINVAL;
+        s = end;
+    }
+    return 0;
+}
+
+/* "ADDR[:REST]": a 7-bit address and what follows the colon (or NULL). */
+static int parse_emul_dev(const char *v, uint16_t *addr, const char **rest)
+{
+    unsigned long a;
+    char *end;
+
+    if (!parse_addr(v, &end, 0x7f, &a))
+        return -EINVAL;
+    if (*end == ':' && end[1])
+        *rest = end + 1;
+    else if (*end)
+        return -EINVAL;
+    else
+        *rest = NULL;
+    *addr = (uint16_t)a;
+    return 0;
+}
+
+static const char *event_text(enum xv_i2c_event ev)
+{
+    switch (ev) {
+    case XV_I2C_EV_MALFORMED: return "malformed request";
+    case XV_I2C_EV_NO_STATUS: return "request without room for a status";
+    case XV_I2C_EV_OVERSIZE: return "buffer longer than max-transfer";
+    case XV_I2C_EV_BAD_ADDR: return "invalid address field";
+    case XV_I2C_EV_REFUSED: return "address not allowed";
+    case XV_I2C_EV_UNSUPPORTED: return "transfer the bus cannot do";
+    case XV_I2C_EV_GROUP_TOO_LONG: return "FAIL_NEXT group too long";
+    case XV_I2C_EV_NO_BOUNCE: return "scattered buffer";
+    case XV_I2C_EV_BUS_ERROR: return "bus error";
+    default: return "?";
+    }
+}
+
+static void on_event(void *opaque, enum xv_i2c_event ev, uint16_t addr)
+{
+    struct i2c_dev *d = opaque;
+
+    /* A guest scanning the bus hits refused addresses by the dozen: keep
+     * them at debug, the rest rate-limited at warning. */
+    if (ev == XV_I2C_EV_REFUSED || ev == XV_I2C_EV_BUS_ERROR) {
+        xvd_log(LOG_DEBUG, d->base.log_ctx, "i2c: %s (address 0x%x)",
+                event_text(ev), addr);
+        return;
+    }
+    if (addr == 0xffff)
+        xvd_log_ratelimited(&d->rl, LOG_WARNING, d->base.log_ctx,
+                            "i2c: %s: request failed", event_text(ev));
+    else
+        xvd_log_ratelimited(&d->rl, LOG_WARNING, d->base.log_ctx,
+                            "i2c: %s (address 0x%x): request failed",
+                            event_text(ev), addr);
+}
+
+static void i2c_dev_free(struct i2c_dev *d)
+{
+    xvd_i2c_emul_fini(&d->emul);
+    xvd_i2c_host_close(&d->host);
+    for (unsigned i = 0; i < XV_I2C_GROUP_MAX; i++)
+        free(d->reqs[i].bounce);
+    free(d);
+}
+
+static int setup_emulated(struct i2c_dev *d, const struct xvd_device_conf *conf,
+                          char *err, size_t errlen)
+{
+    const char *eeprom = xvd_device_opt(conf, "eeprom");
+    const char *lm75 = xvd_device_opt(conf, "lm75");
+    const char *rest;
+    uint16_t addr;
+
+    xvd_i2c_emul_init(&d->emul);
+    if (eeprom) {
+        char why[300];
+
+        if (parse_emul_dev(eeprom, &addr, &rest) < 0) {
+            snprintf(err, errlen, "device %s: key 'eeprom': bad value '%s' "
+                     "(ADDR[:backing-file], ADDR 0x00..0x7f)", conf->name, eeprom);
+            return -EINVAL;
+        }
+        if (xvd_i2c_emul_add_eeprom(&d->emul, addr, rest, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "device %s: key 'eeprom': %s", conf->name, why);
+            return -EINVAL;
+        }
+    }
+    if (lm75) {
+        long md = 25000;
+
+        if (parse_emul_dev(lm75, &addr, &rest) < 0) {
+            rest = "x";
+        }
+        if (rest) {
+            char *end;
+
+            errno = 0;
+            md = strtol(rest, &end, 10);
+            if (errno || end == rest || *end || md < -55000 || md > 125000) {
+                snprintf(err, errlen, "device %s: key 'lm75': bad value '%s' "
+                         "(ADDR[:millidegrees], -55000..125000)", conf->name, lm75);
+                return -EINVAL;
+            }
+        }
+        if (eeprom && addr == d->emul.eeprom.addr) {
+            snprintf(err, errlen, "device %s: key 'lm75': bad value '%s' "
+                     "(address taken by the eeprom)", conf->name, lm75);
+            return -EINVAL;
+        }
+        xvd_i2c_emul_add_lm75(&d->emul, addr, (int32_t)md);
+    }
+    return 0;
+}
+
+static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
+                                  const struct xv_platform *platform,
+                                  struct xvd_loop *loop, char *err, size_t errlen)
+{
+    struct xv_i2c_params params;
+    struct xv_i2c_bus bus;
+    const char *spec, *allow;
+    struct i2c_dev *d;
+    uint64_t max_transfer, queue_size;
+    int ret;
+
+    (void)loop;
+    for (unsigned i = 0; i < conf->nr_opts; i++) {
+        if (!known_key(conf->opts[i].key)) {
+            snprintf(err, errlen, "device %s: key '%s': unknown for type i2c",
+                     conf->name, conf->opts[i].key);
+            return NULL;
+        }
+    }
+    spec = xvd_device_opt(conf, "bus");
+    if (!spec || !spec[0]) {
+        snprintf(err, errlen, "device %s: key 'bus': missing", conf->name);
+        return NULL;
+    }
+    xv_i2c_default_params(&params);
+    if (conf->max_requests_per_wakeup)
+        params.max_requests_per_call = conf->max_requests_per_wakeup;
+    if (xvd_opt_u64(conf, "max-transfer", params.max_transfer, 1, UINT16_MAX,
+                    &max_transfer, err, errlen) < 0 ||
+        xvd_opt_u64(conf, "queue-size", params.queue_size, 2, XV_VQ_MAX_SIZE,
+                    &queue_size, err, errlen) < 0)
+        return NULL;
+    if (queue_size & (queue_size - 1)) {
+        snprintf(err, errlen, "device %s: key 'queue-size': bad value '%" PRIu64
+                 "' (not a power of two)", conf->name, queue_size);
+        return NULL;
+    }
+    params.max_transfer = (uint16_t)max_transfer;
+    params.queue_size = (uint16_t)queue_size;
+
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "device %s: out of memory", conf->name);
+        return NULL;
+    }
+    d->host.fd = -1;
+    d->emul.eeprom.fd = -1;
+    d->emulated = strcmp(spec, "emulated") == 0;
+    allow = xvd_device_opt(conf, "allow");
+    if (allow) {
+        if (parse_allow(allow, &params) < 0) {
+            snprintf(err, errlen, "device %s: key 'allow': bad value '%s' "
+                     "(ADDR or LO-HI, comma-separated; 7-bit 0x00..0x7f, "
+                     "10-bit 0x80..0x3ff)", conf->name, allow);
+            goto fail;
+        }
+    } else if (d->emulated) {
+        xv_i2c_allow_all(&params);
+    } else {
+        /* A host bus carries the host's devices too: nothing by default. */
+        snprintf(err, errlen, "device %s: key 'allow': missing (required for "
+                 "bus %s)", conf->name, spec);
+        goto fail;
+    }
+    if (d->emulated) {
+        if (setup_emulated(d, conf, err, errlen) < 0)
+            goto fail;
+        bus.ops = &xvd_i2c_emul_ops;
+        bus.opaque = &d->emul;
+    } else {
+        char why[300];
+        const char *k = xvd_device_opt(conf, "eeprom") ? "eeprom" :
+                        xvd_device_opt(conf, "lm75") ? "lm75" : NULL;
+
+        if (k) {
+            snprintf(err, errlen, "device %s: key '%s': only with bus = emulated",
+                     conf->name, k);
+            goto fail;
+        }
+        if (xvd_i2c_host_open(&d->host, spec, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "device %s: key 'bus': %s", conf->name, why);
+            goto fail;
+        }
+        bus.ops = &xvd_i2c_host_ops;
+        bus.opaque = &d->host;
+    }
+    for (unsigned i = 0; i < XV_I2C_GROUP_MAX; i++) {
+        d->reqs[i].bounce = malloc(params.max_transfer);
+        if (!d->reqs[i].bounce) {
+            snprintf(err, errlen, "device %s: out of memory", conf->name);
+            goto fail;
+        }
+    }
+    params.event = on_event;
+    params.event_opaque = d;
+    d->base.type = &xvd_i2c_type;
+    ret = xv_i2c_init(&d->i2c, &d->base.xv, platform, &bus, &params, d->reqs,
+                      XV_I2C_GROUP_MAX);
+    if (ret < 0) {
+        snprintf(err, errlen, "device %s: cannot initialise: %s", conf->name,
+                 strerror(-ret));
+        goto fail;
+    }
+    return &d->base;
+fail:
+    i2c_dev_free(d);
+    return NULL;
+}
+
+static struct i2c_dev *i2c_dev_of(struct xvd_dev *dev)
+{
+    return xv_container_of(dev, struct i2c_dev, base);
+}
+
+static unsigned i2c_in_flight(struct xvd_dev *dev)
+{
+    return xv_i2c_in_flight(&i2c_dev_of(dev)->i2c);
+}
+
+static void i2c_destroy(struct xvd_dev *dev)
+{
+    i2c_dev_free(i2c_dev_of(dev));
+}
+
+const struct xvd_device_type xvd_i2c_type = {
+    .name = "i2c",
+    .virtio_id = XV_ID_I2C,
+    .create = i2c_create,
+    .in_flight = i2c_in_flight,
+    .destroy = i2c_destroy,
+};
