@@ -151,7 +151,7 @@ static int read_devices_file(struct ts_guest *g)
         int grants;
 
         memset(d, 0, sizeof(*d));
-        if (fscanf(f, "%" SCNx64 " %u %d %u %15s %u %63s %255s", &d->base, &d->irq,
+        if (fscanf(f, "%" SCNx64 " %u %d %u %15s %u %31s %255s", &d->base, &d->irq,
                    &grants, &d->backend_domid, kind, &d->devid, name, target) != 8)
             break;
         d->grant_usage = grants;
