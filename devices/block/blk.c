@@ -23,6 +23,8 @@
 #define HDR_BYTES       16u     /* struct virtio_blk_outhdr on the wire */
 #define RANGE_BYTES     16u     /* struct virtio_blk_discard_write_zeroes */
 #define DEFAULT_BATCH   64u
+/* execute(): the storage accepted the request, it completes it later. */
+#define STATUS_PENDING  0x100
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -87,9 +89,10 @@ static void build_config(struct xv_blk *blk)
     c[VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP] = s->physical_block_exp;
     put_le16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, s->min_io_size);
     put_le32(c + VIRTIO_BLK_CFG_OPT_IO_SIZE, s->opt_io_size);
-    /* No CONFIG_WCE: with FLUSH the driver assumes a writeback cache. */
-    c[VIRTIO_BLK_CFG_WRITEBACK] = s->ops->flush != NULL;
-    put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, 1);
+    /* Without CONFIG_WCE a driver that negotiated FLUSH assumes a
+     * writeback cache; with it, the field is the mode the driver chose. */
+    c[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
+    put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
     if (blk->ops.features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
         put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, p->max_discard_sectors);
         put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
@@ -117,22 +120,45 @@ static void blk_config_read(struct xv_device *dev, uint32_t off, void *buf,
     memcpy(buf, blk->config + off, len);
 }
 
-/* Every field is read-only without CONFIG_WCE: writes are ignored. */
+static bool negotiated(const struct xv_blk *blk, unsigned bit)
+{
+    return (blk->ops.features & XV_FEATURE(bit)) &&
+           xv_device_has_feature(blk->dev, bit);
+}
+
+/* Only 'writeback' is writable, and only with CONFIG_WCE (virtio 1.2
+ * §5.2.5): other writes are ignored. */
 static void blk_config_write(struct xv_device *dev, uint32_t off,
                              const void *buf, uint32_t len)
 {
-    (void)dev;
-    (void)off;
-    (void)buf;
-    (void)len;
+    struct xv_blk *blk = xv_blk_from_device(dev);
+
+    if (!blk || off != VIRTIO_BLK_CFG_WRITEBACK || len != 1 ||
+        !negotiated(blk, VIRTIO_BLK_F_CONFIG_WCE))
+        return;
+    blk->writeback = *(const uint8_t *)buf != 0;
+    blk->config[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
+}
+
+/* Must every write be durable before it completes? Yes in write-through
+ * mode, and when the driver can't flush (FLUSH not negotiated). */
+static bool write_through(const struct xv_blk *blk)
+{
+    if (!blk->storage.ops->flush)
+        return false;   /* no volatile cache to write through */
+    return !blk->writeback || !negotiated(blk, VIRTIO_BLK_F_FLUSH);
 }
 
 /*
  * Requests.
  */
-static struct xv_blk_req *get_free_req(struct xv_blk *blk)
+static struct xv_blk_req *get_free_req(struct xv_blk *blk, unsigned queue)
 {
-    for (unsigned i = 0; i < blk->nr_reqs; i++) {
+    const struct xv_blk_queue *q = &blk->queues[queue];
+
+    if (q->busy >= q->count)
+        return NULL;
+    for (unsigned i = q->first; i < q->first + q->count; i++) {
         if (!blk->reqs[i].busy)
             return &blk->reqs[i];
     }
@@ -200,7 +226,26 @@ static uint8_t status_of(struct xv_blk *blk, int err)
     return err == -EOPNOTSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
 }
 
-static uint8_t do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
+/* Hand the request to an asynchronous storage: STATUS_PENDING when it
+ * took it, -EAGAIN to do it synchronously, or the status to answer. */
+static int try_submit(struct xv_blk *blk, struct xv_blk_req *req)
+{
+    const struct xv_blk_storage *s = &blk->storage;
+    int err;
+
+    if (!s->ops->submit)
+        return -EAGAIN;
+    err = s->ops->submit(s->opaque, req);
+    if (err == 0) {
+        blk->submitted = true;
+        return STATUS_PENDING;
+    }
+    if (err == -EAGAIN)
+        return err;
+    return status_of(blk, err);
+}
+
+static int do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
 {
     const struct xv_blk_storage *s = &blk->storage;
     uint64_t offset = req->sector << VIRTIO_BLK_SECTOR_SHIFT;
@@ -215,8 +260,14 @@ static uint8_t do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
     }
     if (req->data_len == 0)
         return VIRTIO_BLK_S_OK;
+    req->sync = write && write_through(blk);
+    err = try_submit(blk, req);
+    if (err != -EAGAIN)
+        return err;
     if (write) {
         err = s->ops->write(s->opaque, offset, req->data, req->nr_data);
+        if (!err && req->sync)
+            err = s->ops->flush(s->opaque);
         if (!err)
             blk->stats.write_bytes += req->data_len;
     } else {
@@ -302,23 +353,39 @@ static uint8_t do_ranges(struct xv_blk *blk, struct xv_blk_req *req)
                 return status_of(blk, err);
         }
     }
-    if (discard)
+    if (discard) {
         blk->stats.discards++;
-    else
+    } else {
         blk->stats.write_zeroes++;
+        /* Zeroes are data: write-through makes them durable too. */
+        if (write_through(blk))
+            return status_of(blk, s->ops->flush(s->opaque));
+    }
     return VIRTIO_BLK_S_OK;
-}
-
-static bool negotiated(const struct xv_blk *blk, unsigned bit)
-{
-    return (blk->ops.features & XV_FEATURE(bit)) &&
-           xv_device_has_feature(blk->dev, bit);
 }
 
 /* Where each request type's payload travels. */
 enum payload { PAYLOAD_NONE, PAYLOAD_IN, PAYLOAD_OUT };
 
-static uint8_t execute(struct xv_blk *blk, struct xv_blk_req *req)
+static int do_flush(struct xv_blk *blk, struct xv_blk_req *req)
+{
+    int err;
+
+    blk->stats.flushes++;
+    /* Nothing can be dirty on a read-only medium. */
+    if (blk->storage.read_only)
+        return VIRTIO_BLK_S_OK;
+    /* Every write completed so far is in the host's cache (or already
+     * durable): a flush started now covers them, which is all virtio asks
+     * (writes still in flight are not ordered against it). */
+    err = try_submit(blk, req);
+    if (err != -EAGAIN)
+        return err;
+    return status_of(blk, blk->storage.ops->flush(blk->storage.opaque));
+}
+
+/* A status (uint8_t) or STATUS_PENDING. */
+static int execute(struct xv_blk *blk, struct xv_blk_req *req)
 {
     const struct xv_chain *c = &req->chain;
     enum payload dir;
@@ -379,10 +446,7 @@ static uint8_t execute(struct xv_blk *blk, struct xv_blk_req *req)
     case VIRTIO_BLK_T_GET_ID:
         return do_get_id(blk, req);
     case VIRTIO_BLK_T_FLUSH:
-        blk->stats.flushes++;
-        /* Nothing can be dirty on a read-only medium. */
-        return blk->storage.read_only ? VIRTIO_BLK_S_OK :
-               status_of(blk, blk->storage.ops->flush(blk->storage.opaque));
+        return do_flush(blk, req);
     default:
         return do_ranges(blk, req);
     }
@@ -418,34 +482,66 @@ void xv_blk_complete(struct xv_blk_req *req, uint8_t status)
     blk->stats.requests++;
     req->busy = false;
     blk->busy_reqs--;
+    blk->queues[req->queue].busy--;
+}
+
+void xv_blk_complete_io(struct xv_blk_req *req, int err)
+{
+    struct xv_blk *blk = req->blk;
+
+    if (!req->busy)
+        return;
+    if (!err && req->type == VIRTIO_BLK_T_IN) {
+        blk->stats.read_bytes += req->data_len;
+        req->payload_written = true;
+    } else if (!err && req->type == VIRTIO_BLK_T_OUT) {
+        blk->stats.write_bytes += req->data_len;
+    }
+    xv_blk_complete(req, status_of(blk, err));
 }
 
 void xv_blk_notify(struct xv_blk *blk)
 {
-    xv_vq_notify_guest(&blk->vq);
+    struct xv_device *dev = blk->dev;
+
+    for (unsigned i = 0; i < blk->params.num_queues; i++) {
+        struct xv_blk_queue *q = &blk->queues[i];
+
+        xv_vq_notify_guest(&blk->vqs[i]);
+        if (q->starved && q->busy < q->count) {
+            q->starved = false;
+            dev->platform->queue_notify(dev->platform->opaque, dev, i);
+        }
+    }
 }
 
 static void start_request(struct xv_blk *blk, struct xv_blk_req *req)
 {
+    int status;
+
     req->nr_data = 0;
     req->data_len = 0;
     req->payload_written = false;
     req->type = 0;
     req->sector = 0;
+    req->sync = false;
     if (req->chain.writable_len == 0) {
         /* No status byte: nothing may touch the medium either. */
         blk->stats.malformed++;
         xv_blk_complete(req, VIRTIO_BLK_S_IOERR);
         return;
     }
-    xv_blk_complete(req, execute(blk, req));
+    status = execute(blk, req);
+    if (status != STATUS_PENDING)
+        xv_blk_complete(req, (uint8_t)status);
 }
 
 /* Pop the next chain into a free slot: 1, 0 when the queue is empty or
  * every slot is busy, or a negative errno when the queue is broken. */
-static int pop_request(struct xv_blk *blk, struct xv_blk_req **out)
+static int pop_request(struct xv_blk *blk, unsigned queue,
+                       struct xv_blk_req **out)
 {
-    struct xv_blk_req *req = get_free_req(blk);
+    struct xv_blk_req *req = get_free_req(blk, queue);
     int ret;
 
     *out = req;
@@ -454,11 +550,11 @@ static int pop_request(struct xv_blk *blk, struct xv_blk_req **out)
     req->chain.iov = req->iov;
     req->chain.gbuf = req->gbuf;
     req->chain.max_segs = (uint16_t)XV_BLK_REQ_SEGS(blk->params.seg_max);
-    ret = xv_vq_pop(&blk->vq, &req->chain);
+    ret = xv_vq_pop(&blk->vqs[queue], &req->chain);
     if (ret > 0) {
         req->busy = true;
-        req->vq = &blk->vq;
         blk->busy_reqs++;
+        blk->queues[queue].busy++;
     }
     return ret;
 }
@@ -473,19 +569,22 @@ static int pop_request(struct xv_blk *blk, struct xv_blk_req **out)
 static void blk_queue_work(struct xv_device *dev, unsigned queue)
 {
     struct xv_blk *blk = xv_blk_from_device(dev);
-    struct xv_vq *vq = &blk->vq;
-    unsigned budget = blk->params.max_requests_per_call;
+    struct xv_vq *vq;
+    unsigned budget;
     unsigned done = 0;
     bool more = false;
 
-    if (!blk || queue != 0)
+    if (!blk || queue >= blk->params.num_queues)
         return;
+    vq = &blk->vqs[queue];
+    budget = blk->params.max_requests_per_call;
+    blk->submitted = false;
     do {
         struct xv_blk_req *req = NULL;
         int ret = 1;
 
         xv_vq_disable_notify(vq);
-        while (done < budget && (ret = pop_request(blk, &req)) > 0) {
+        while (done < budget && (ret = pop_request(blk, queue, &req)) > 0) {
             done++;
             start_request(blk, req);
         }
@@ -499,19 +598,70 @@ static void blk_queue_work(struct xv_device *dev, unsigned queue)
             break;
         }
         /* Every slot busy (asynchronous storage): the completion path
-         * brings us back, spinning here would not help. */
-        if (!req)
+         * brings us back (xv_blk_notify), spinning here would not help. */
+        if (!req) {
+            blk->queues[queue].starved = true;
             break;
+        }
     } while (more);
+    /* One batch per call: the storage starts everything we submitted. */
+    if (blk->submitted && blk->storage.ops->kick)
+        blk->storage.ops->kick(blk->storage.opaque);
+    blk->submitted = false;
+    xv_vq_notify_guest(vq);
+}
+
+/* The core released the rings and drops pushes from before the reset, but
+ * requests still in the storage's hands keep their buffers mapped and the
+ * host kernel may still write into them: wait for them, so that their
+ * completion unmaps the buffers before the embedder can free anything. */
+static void drain(struct xv_blk *blk)
+{
+    const struct xv_blk_storage *s = &blk->storage;
+
+    if (blk->busy_reqs && s->ops->drain)
+        s->ops->drain(s->opaque);
+}
+
+static void blk_reset(struct xv_device *dev)
+{
+    struct xv_blk *blk = xv_blk_from_device(dev);
+
+    if (!blk)
+        return;
+    drain(blk);
+    for (unsigned i = 0; i < XV_BLK_MAX_QUEUES; i++)
+        blk->queues[i].starved = false;
+    blk->writeback = blk->params.writeback;
+    blk->config[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
+}
+
+/* One queue's reset: its requests' buffers are released like a device
+ * reset's. Draining everything is simpler and queue resets are rare. */
+static void blk_queue_reset(struct xv_device *dev, unsigned queue)
+{
+    struct xv_blk *blk = xv_blk_from_device(dev);
+
+    if (!blk || queue >= XV_BLK_MAX_QUEUES)
+        return;
+    drain(blk);
+    blk->queues[queue].starved = false;
+    /* The other queues' requests completed too: tell the driver, and run
+     * those that waited for slots. */
     xv_blk_notify(blk);
 }
 
-/* Reset: the core released the rings and ignores pushes from before it;
- * a synchronous engine has nothing in flight between calls. Slots still
- * busy with asynchronous storage are freed by xv_blk_complete(). */
-static void blk_reset(struct xv_device *dev)
+/* A driver that can't flush gets a write-through cache, and must read so
+ * (virtio 1.2 §5.2.5.1: CONFIG_WCE without FLUSH starts at 0). */
+static bool blk_features_ok(struct xv_device *dev, uint64_t features)
 {
-    (void)dev;
+    struct xv_blk *blk = xv_blk_from_device(dev);
+
+    if (blk && !(features & XV_FEATURE(VIRTIO_BLK_F_FLUSH))) {
+        blk->writeback = false;
+        blk->config[VIRTIO_BLK_CFG_WRITEBACK] = 0;
+    }
+    return true;
 }
 
 static const struct xv_device_ops xv_blk_ops_template = {
@@ -521,7 +671,9 @@ static const struct xv_device_ops xv_blk_ops_template = {
     .config_size = XV_BLK_CONFIG_SIZE,
     .config_read = blk_config_read,
     .config_write = blk_config_write,
+    .features_ok = blk_features_ok,
     .reset = blk_reset,
+    .queue_reset = blk_queue_reset,
     .queue_work = blk_queue_work,
 };
 
@@ -538,6 +690,8 @@ void xv_blk_default_params(struct xv_blk_params *params)
     params->max_write_zeroes_seg = 32;
     params->write_zeroes_may_unmap = true;
     params->max_requests_per_call = DEFAULT_BATCH;
+    params->num_queues = 1;
+    params->writeback = true;
 }
 
 static uint64_t features_for(const struct xv_blk_storage *s,
@@ -549,7 +703,9 @@ static uint64_t features_for(const struct xv_blk_storage *s,
     if (p->size_max)
         f |= XV_FEATURE(VIRTIO_BLK_F_SIZE_MAX);
     if (s->ops->flush)
-        f |= XV_FEATURE(VIRTIO_BLK_F_FLUSH);
+        f |= XV_FEATURE(VIRTIO_BLK_F_FLUSH) | XV_FEATURE(VIRTIO_BLK_F_CONFIG_WCE);
+    if (p->num_queues > 1)
+        f |= XV_FEATURE(VIRTIO_BLK_F_MQ);
     if (s->physical_block_exp || s->min_io_size || s->opt_io_size)
         f |= XV_FEATURE(VIRTIO_BLK_F_TOPOLOGY);
     if (s->read_only) {
@@ -571,10 +727,13 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
                 struct xv_blk_req *reqs, unsigned nr_reqs)
 {
     const struct xv_blk_storage_ops *ops = storage ? storage->ops : NULL;
+    unsigned nq = params && params->num_queues ? params->num_queues : 1;
     int ret;
 
     if (!blk || !dev || !params || !ops || !ops->read || !ops->write ||
-        !reqs || nr_reqs == 0)
+        !reqs || nr_reqs == 0 || (ops->submit && !ops->drain))
+        return -EINVAL;
+    if (nq > XV_BLK_MAX_QUEUES || nr_reqs % nq)
         return -EINVAL;
     if (!is_power_of_two(storage->blk_size) ||
         storage->blk_size < VIRTIO_BLK_SECTOR_SIZE ||
@@ -589,23 +748,33 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
 
     memset(blk, 0, sizeof(*blk));
     blk->ops = xv_blk_ops_template;
-    blk->ops.features = features_for(storage, params);
     blk->ops.queue_max_size = params->queue_size;
     blk->storage = *storage;
     blk->params = *params;
     if (blk->params.max_requests_per_call == 0)
         blk->params.max_requests_per_call = params->queue_size;
+    blk->params.num_queues = (uint16_t)nq;
+    blk->ops.num_queues = (uint16_t)nq;
+    blk->ops.features = features_for(storage, &blk->params);
+    /* No cache to write back without a flush: the field then says 0. */
+    blk->params.writeback = params->writeback && ops->flush;
+    blk->writeback = blk->params.writeback;
+    for (unsigned q = 0; q < nq; q++) {
+        blk->queues[q].first = q * (nr_reqs / nq);
+        blk->queues[q].count = nr_reqs / nq;
+    }
     blk->capacity_sectors = storage->capacity >> VIRTIO_BLK_SECTOR_SHIFT;
     blk->dev = dev;
     blk->reqs = reqs;
     blk->nr_reqs = nr_reqs;
     for (unsigned i = 0; i < nr_reqs; i++) {
         reqs[i].blk = blk;
-        reqs[i].vq = &blk->vq;
+        reqs[i].queue = (uint16_t)(i / (nr_reqs / nq));
+        reqs[i].vq = &blk->vqs[reqs[i].queue];
         reqs[i].busy = false;
     }
     build_config(blk);
-    ret = xv_device_init(dev, &blk->ops, platform, &blk->vq);
+    ret = xv_device_init(dev, &blk->ops, platform, blk->vqs);
     if (ret < 0)
         blk->dev = NULL;
     return ret;

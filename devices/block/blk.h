@@ -99,10 +99,14 @@ struct virtio_blk_discard_write_zeroes {
  * offered) is left out. */
 #define XV_BLK_CONFIG_SIZE                      72u
 
+struct xv_blk_req;
+
 /*
  * The storage backend. Offsets and lengths are in bytes and always within
- * capacity and multiples of 512 (the engine checked). Synchronous: each
- * call returns 0 or a negative errno when the operation is done.
+ * capacity and multiples of 512 (the engine checked). read to
+ * write_zeroes are synchronous: each call returns 0 or a negative errno
+ * when the operation is done. A storage that also has submit/drain gets
+ * IN, OUT and FLUSH asynchronously and keeps the others synchronous.
  */
 struct xv_blk_storage_ops {
     /* Fill / store the n segments in order, starting at offset. */
@@ -121,6 +125,24 @@ struct xv_blk_storage_ops {
      * deallocating it. NULL: VIRTIO_BLK_F_WRITE_ZEROES is not offered. */
     int (*write_zeroes)(void *opaque, uint64_t offset, uint64_t len,
                         bool may_unmap);
+    /*
+     * Optional asynchronous path for IN, OUT and FLUSH (the other types
+     * stay synchronous). The engine has validated the request: type,
+     * sector, data[0..nr_data) and data_len are set, and 'sync' asks for a
+     * write that is durable when it completes (write-through cache).
+     * Returns 0 when accepted: the storage later calls xv_blk_complete_io()
+     * exactly once, never from inside submit(). -EAGAIN: the engine does
+     * this request synchronously (read/write/flush) instead. Any other
+     * negative errno fails the request at once.
+     */
+    int (*submit)(void *opaque, struct xv_blk_req *req);
+    /* Optional: end of a queue_work call that submitted something. Lets
+     * the storage start the whole batch at once (one system call). */
+    void (*kick)(void *opaque);
+    /* Required with submit: complete every submitted request (waiting for
+     * them) before returning. Called on device and queue reset, because
+     * the requests' buffers are released when they complete. */
+    void (*drain)(void *opaque);
 };
 
 struct xv_blk_storage {
@@ -149,7 +171,16 @@ struct xv_blk_params {
     bool write_zeroes_may_unmap;
     /* Requests handled per queue_work call before yielding (0: queue_size). */
     unsigned max_requests_per_call;
+    /* Request queues, 1..XV_BLK_MAX_QUEUES (VIRTIO_BLK_F_MQ when > 1).
+     * The request slots are shared out evenly between them. */
+    uint16_t num_queues;
+    /* Initial cache mode with a flushable storage: writeback (only FLUSH
+     * makes writes durable) or write-through (every write is durable when
+     * it completes). The driver may change it with CONFIG_WCE. */
+    bool writeback;
 };
+
+#define XV_BLK_MAX_QUEUES 8u
 
 /* Segments one request slot needs: header and status may be separate
  * descriptors around seg_max data descriptors. */
@@ -166,9 +197,12 @@ struct xv_blk_req {
     struct xv_iovec *iov;       /* the chain as mapped */
     struct xv_gbuf *gbuf;
     struct xv_iovec *data;      /* the payload, header and status cut off */
+    void *opaque;               /* the embedder's, never touched */
     /* Engine state. */
     struct xv_blk *blk;
     struct xv_vq *vq;
+    uint16_t queue;             /* the queue this slot serves */
+    bool sync;                  /* OUT: durable before completion */
     struct xv_chain chain;
     bool busy;
     uint32_t type;
@@ -189,10 +223,19 @@ struct xv_blk_stats {
     int last_errno;             /* last storage error (negative), or 0 */
 };
 
+/* Per-queue share of the request slots. */
+struct xv_blk_queue {
+    unsigned first, count;      /* slots reqs[first .. first + count) */
+    unsigned busy;
+    bool starved;               /* stopped popping: every slot was busy */
+};
+
 struct xv_blk {
     struct xv_device_ops ops;   /* per-instance: see the top of this file */
     struct xv_device *dev;
-    struct xv_vq vq;            /* one request queue (no VIRTIO_BLK_F_MQ) */
+    struct xv_vq vqs[XV_BLK_MAX_QUEUES];    /* params.num_queues used */
+    struct xv_blk_queue queues[XV_BLK_MAX_QUEUES];
+    bool writeback;             /* current cache mode (config 'writeback') */
     struct xv_blk_storage storage;
     struct xv_blk_params params;
     uint64_t capacity_sectors;
@@ -200,6 +243,7 @@ struct xv_blk {
     struct xv_blk_req *reqs;
     unsigned nr_reqs;
     unsigned busy_reqs;
+    bool submitted;             /* this queue_work call submitted: kick */
     struct xv_blk_stats stats;
 };
 
@@ -208,8 +252,11 @@ void xv_blk_default_params(struct xv_blk_params *params);
 /*
  * Bind blk to dev (calls xv_device_init()). storage, params and the
  * request slots are copied or referenced: reqs must outlive blk, the
- * others need not. Returns 0 or -EINVAL (inconsistent parameters, missing
- * read/write, a slot without segment arrays).
+ * others need not. nr_reqs must be a multiple of params->num_queues (each
+ * queue gets its own nr_reqs / num_queues slots, its maximum number of
+ * requests in flight). Returns 0 or -EINVAL (inconsistent parameters,
+ * missing read/write, submit without drain, a slot without segment
+ * arrays).
  */
 int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
                 const struct xv_platform *platform,
@@ -237,6 +284,12 @@ unsigned xv_blk_in_flight(const struct xv_blk *blk);
  * calls xv_device_process_queue() again once slots are free.
  */
 void xv_blk_complete(struct xv_blk_req *req, uint8_t status);
+/* The same for a request the storage accepted through submit(): err is 0
+ * or a negative errno; accounts the bytes and picks the status. */
+void xv_blk_complete_io(struct xv_blk_req *req, int err);
+/* Interrupt the guest for what completed, on every queue, and ask (through
+ * the platform's queue_notify) for the queues that ran out of slots to be
+ * processed again now that some are free. */
 void xv_blk_notify(struct xv_blk *blk);
 
 /* The medium changed size (bytes): update config space and tell the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Linux storage for the virtio-blk engine: a regular file or a block
- * device, with synchronous preadv/pwritev. Daemon-side, not freestanding.
+ * device, with synchronous preadv/pwritev, or io_uring (blk_uring.h) when
+ * the kernel allows it. Daemon-side, not freestanding.
  */
 #ifndef XVD_BLK_FILE_H
 #define XVD_BLK_FILE_H
@@ -11,13 +12,19 @@
 
 #include "blk.h"
 
+struct xvd_blk_uring;
+
 struct xvd_blk_file {
     int fd;
+    int direct_fd;              /* O_DIRECT view of the medium, or -1 */
     bool is_blockdev;
     bool punch_hole_ok;         /* cleared when the filesystem refuses */
     bool zero_range_ok;
     bool blkzeroout_ok;
     struct xv_blk_storage storage;  /* ops, capacity, geometry, id */
+    uint64_t syncs;             /* data syncs asked of the host: flushes and
+                                 * write-through writes (statistics, tests) */
+    struct xvd_blk_uring *uring;    /* NULL: synchronous I/O */
 };
 
 struct xvd_blk_file_opts {
@@ -25,6 +32,7 @@ struct xvd_blk_file_opts {
     bool read_only;
     bool discard;               /* offer VIRTIO_BLK_F_DISCARD */
     const char *serial;         /* NULL: derived from the file's identity */
+    bool direct;                /* also open it O_DIRECT (direct_fd) */
 };
 
 /* Open and describe the medium; on error returns -errno and explains in
@@ -33,9 +41,17 @@ int xvd_blk_file_open(struct xvd_blk_file *f, const struct xvd_blk_file_opts *op
                       char *err, size_t errlen);
 void xvd_blk_file_close(struct xvd_blk_file *f);
 
+/* Transfer iov[0..n) at offset, skipping its first 'done' bytes (already
+ * transferred), resuming after short transfers. 0 or -errno. */
+int xvd_blk_file_rw(int fd, bool write, uint64_t offset,
+                    const struct xv_iovec *iov, unsigned n, size_t done);
+
 /* The daemon's "block" device type (src/daemon/device_type.h). */
 struct xvd_device_type;
 extern const struct xvd_device_type xvd_block_type;
+/* The storage behind a "block" device (tests, statistics). */
+struct xvd_dev;
+struct xvd_blk_file *xvd_block_file(struct xvd_dev *dev);
 
 /* The storage ops table (opaque: struct xvd_blk_file *). */
 extern const struct xv_blk_storage_ops xvd_blk_file_ops;

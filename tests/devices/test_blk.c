@@ -1006,6 +1006,54 @@ static void test_capacity_change(void **state)
     bad_rw(f, VIRTIO_BLK_T_IN, 256, 512);
 }
 
+static int async_submit_stub(void *opaque, struct xv_blk_req *req)
+{
+    (void)opaque;
+    (void)req;
+    return -EAGAIN;
+}
+
+/* CONFIG_WCE: write-through (set by the driver) syncs every write and
+ * write-zeroes; writeback leaves that to FLUSH; a reset restores it. */
+static void test_write_cache_enable(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t st = gbuf_alloc(f, 1);
+    uint64_t data = gbuf_alloc(f, 512);
+    uint64_t zr;
+    uint64_t sector = 3;
+    uint32_t num = 1, flags = 0;
+
+    assert_true(offered(f) & F(VIRTIO_BLK_F_CONFIG_WCE));
+    start(f, F_DRIVER | F(VIRTIO_BLK_F_CONFIG_WCE));
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
+    struct seg w[] = { { hdr(f, VIRTIO_BLK_T_OUT, 1), 16, false },
+                       { data, 512, false }, { st, 1, true } };
+    run(f, w, 3, false);
+    assert_int_equal(f->disk.flushes, 0);
+    assert_int_equal(xv_mmio_write(&f->dev, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK,
+                                   1, 0), 0);
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_WRITEBACK, 1), 0);
+    run(f, w, 3, false);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->disk.writes, 2);
+    assert_int_equal(f->disk.flushes, 1);
+    zr = range_buf(f, 1, &sector, &num, &flags);
+    struct seg z[] = { { hdr(f, VIRTIO_BLK_T_WRITE_ZEROES, 0), 16, false },
+                       { zr, 16, false }, { st, 1, true } };
+    run(f, z, 3, false);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->disk.flushes, 2);
+    w32(f, XV_MMIO_STATUS, 0);
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
+    /* Without FLUSH the driver can't flush: write-through, and it reads so. */
+    f->next_desc = 0;
+    start(f, F_DRIVER & ~F(VIRTIO_BLK_F_FLUSH));
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_WRITEBACK, 1), 0);
+    run(f, w, 3, false);
+    assert_int_equal(f->disk.flushes, 3);
+}
+
 static void test_init_rejects(void **state)
 {
     struct fixture *f = *state;
@@ -1029,6 +1077,21 @@ static void test_init_rejects(void **state)
     p = f->params;
     assert_int_equal(xv_blk_init(&blk, &dev, &f->tp.platform, &s, &p, &bare, 1),
                      -EINVAL);
+    /* More queues than slots, or than the engine has room for. */
+    p.num_queues = 2;
+    assert_int_equal(xv_blk_init(&blk, &dev, &f->tp.platform, &s, &p, &f->req, 1),
+                     -EINVAL);
+    p.num_queues = XV_BLK_MAX_QUEUES + 1;
+    assert_int_equal(xv_blk_init(&blk, &dev, &f->tp.platform, &s, &p, &f->req, 1),
+                     -EINVAL);
+    /* Asynchronous storage must be able to drain (resets). */
+    p = f->params;
+    struct xv_blk_storage_ops no_drain = disk_ops;
+    no_drain.submit = async_submit_stub;
+    s.ops = &no_drain;
+    assert_int_equal(xv_blk_init(&blk, &dev, &f->tp.platform, &s, &p, &f->req, 1),
+                     -EINVAL);
+    s = f->storage;
     /* A device that is not an xv_blk is not mistaken for one. */
     struct xv_device_ops other = { .queue_work = NULL };
     struct xv_device od = { .ops = &other };
@@ -1045,6 +1108,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_indirect_and_split_header, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_cache_enable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_unnegotiated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes, setup,

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "blk_file.h"
+#include "blk_uring.h"
 #include "config.h"
 #include "device_type.h"
 #include "ring_helper.h"
@@ -58,7 +59,7 @@ static int teardown(void **state)
 static void open_file(struct fixture *f, struct xvd_blk_file *bf, bool ro,
                       bool discard, const char *serial)
 {
-    struct xvd_blk_file_opts o = { f->path, ro, discard, serial };
+    struct xvd_blk_file_opts o = { f->path, ro, discard, serial, false };
     char err[256] = "";
 
     if (xvd_blk_file_open(bf, &o, err, sizeof(err)) < 0)
@@ -105,7 +106,8 @@ static void test_open_errors(void **state)
     struct fixture *f = *state;
     struct xvd_blk_file bf, bf2;
     char err[256];
-    struct xvd_blk_file_opts o = { "/nonexistent/xv-disk.img", false, true, NULL };
+    struct xvd_blk_file_opts o = { "/nonexistent/xv-disk.img", false, true, NULL,
+                                   false };
 
     assert_int_equal(xvd_blk_file_open(&bf, &o, err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent/xv-disk.img"));
@@ -285,6 +287,14 @@ static uint32_t r32(struct xv_device *dev, uint32_t off)
     return v;
 }
 
+/* Run a queue and wait until the storage completed all it took. */
+static void process(struct xvd_dev *dev, unsigned queue)
+{
+    xv_device_process_queue(&dev->xv, queue);
+    while (xvd_block_type.in_flight(dev))
+        xvd_blk_uring_poll(xvd_block_file(dev), true);
+}
+
 /* Write a sector through the device, read it back through the device,
  * and find it in the file. */
 static void test_device_end_to_end(void **state)
@@ -336,7 +346,7 @@ static void test_device_end_to_end(void **state)
     drv_desc(&q, 2, base + 2048, 1, XV_VRING_DESC_F_WRITE, 0);
     drv_avail_add(&q, 0);
     w32(&dev->xv, XV_MMIO_QUEUE_NOTIFY, 0);
-    xv_device_process_queue(&dev->xv, 0);
+    process(dev, 0);
     assert_int_equal(drv_used_idx(&q), 1);
     assert_int_equal(*st, VIRTIO_BLK_S_OK);
     assert_int_equal(pread(f->fd, check, 1024, 7 * 512), 1024);
@@ -347,7 +357,7 @@ static void test_device_end_to_end(void **state)
     drv_desc(&q, 1, base + 512, 1024, XV_VRING_DESC_F_NEXT | XV_VRING_DESC_F_WRITE, 2);
     drv_avail_add(&q, 0);
     w32(&dev->xv, XV_MMIO_QUEUE_NOTIFY, 0);
-    xv_device_process_queue(&dev->xv, 0);
+    process(dev, 0);
     assert_int_equal(drv_used_idx(&q), 2);
     assert_int_equal(drv_used_elem(&q, 1).len, 1025);
     assert_memory_equal(check, data, 1024);
@@ -356,7 +366,7 @@ static void test_device_end_to_end(void **state)
     drv_desc(&q, 1, base + 512, 20, XV_VRING_DESC_F_NEXT | XV_VRING_DESC_F_WRITE, 2);
     drv_avail_add(&q, 0);
     w32(&dev->xv, XV_MMIO_QUEUE_NOTIFY, 0);
-    xv_device_process_queue(&dev->xv, 0);
+    process(dev, 0);
     assert_int_equal(drv_used_idx(&q), 3);
     assert_string_equal((char *)data, "e2e");
 
@@ -366,6 +376,517 @@ static void test_device_end_to_end(void **state)
     assert_int_equal(tp_outstanding(&tp), 0);
     tp_fini(&tp);
 }
+
+/*
+ * io_uring: a rig that builds a "block" device from options, negotiates,
+ * and lays out request slots of 3 descriptors (header, data, status).
+ */
+#define RIG_QSIZE       128u
+#define RIG_MAX_QUEUES  2u
+#define RIG_STRIDE      8192u   /* per request: header, 4 KiB data, status */
+#define RIG_DATA_OFF    512u
+#define RIG_STATUS_OFF  (RIG_DATA_OFF + 4096u + 64u)
+#define RIG_RAM         (4u << 20)
+
+struct rig {
+    struct test_platform tp;
+    struct xvd_dev *dev;
+    struct drv_vq q[RIG_MAX_QUEUES];
+    uint64_t area[RIG_MAX_QUEUES];
+    unsigned nq;
+    unsigned notify_seen;
+};
+
+static void w8(struct xv_device *dev, uint32_t off, uint8_t val)
+{
+    assert_int_equal(xv_mmio_write(dev, off, 1, val), 0);
+}
+
+static uint8_t r8(struct xv_device *dev, uint32_t off)
+{
+    uint32_t v = 0;
+
+    assert_int_equal(xv_mmio_read(dev, off, 1, &v), 0);
+    return (uint8_t)v;
+}
+
+static struct xvd_dev *rig_create(struct rig *r, const char *const *kv)
+{
+    struct xvd_device_conf c;
+    char err[256] = "";
+    struct xvd_dev *dev;
+
+    conf_init(&c, kv);
+    dev = xvd_block_type.create(&c, &r->tp.platform, NULL, err, sizeof(err));
+    if (!dev)
+        fail_msg("create: %s", err);
+    return dev;
+}
+
+/* Bring the device up with 'nq' queues and the driver features 'want'
+ * (device bits; VERSION_1 added). */
+static void rig_up(struct rig *r, unsigned nq, uint64_t want)
+{
+    struct xv_device *dev = &r->dev->xv;
+    uint32_t s = XV_STATUS_ACKNOWLEDGE | XV_STATUS_DRIVER;
+    uint64_t gpa = TP_RAM_GPA;
+
+    r->nq = nq;
+    w32(dev, XV_MMIO_STATUS, s);
+    w32(dev, XV_MMIO_DEVICE_FEATURES_SEL, 0);
+    want &= r32(dev, XV_MMIO_DEVICE_FEATURES);
+    w32(dev, XV_MMIO_DRIVER_FEATURES_SEL, 0);
+    w32(dev, XV_MMIO_DRIVER_FEATURES, (uint32_t)want);
+    w32(dev, XV_MMIO_DRIVER_FEATURES_SEL, 1);
+    w32(dev, XV_MMIO_DRIVER_FEATURES, 1);      /* VERSION_1 */
+    s |= XV_STATUS_FEATURES_OK;
+    w32(dev, XV_MMIO_STATUS, s);
+    assert_true(r32(dev, XV_MMIO_STATUS) & XV_STATUS_FEATURES_OK);
+    for (unsigned i = 0; i < nq; i++) {
+        struct drv_vq *q = &r->q[i];
+
+        drv_vq_layout(q, &r->tp, gpa, RIG_QSIZE);
+        w32(dev, XV_MMIO_QUEUE_SEL, i);
+        w32(dev, XV_MMIO_QUEUE_NUM, RIG_QSIZE);
+        w32(dev, XV_MMIO_QUEUE_DESC_LOW, (uint32_t)q->desc_gpa);
+        w32(dev, XV_MMIO_QUEUE_DRIVER_LOW, (uint32_t)q->avail_gpa);
+        w32(dev, XV_MMIO_QUEUE_DEVICE_LOW, (uint32_t)q->used_gpa);
+        w32(dev, XV_MMIO_QUEUE_READY, 1);
+        r->area[i] = (q->end_gpa + 0xfff) & ~0xfffull;
+        gpa = r->area[i] + (RIG_QSIZE / 3) * RIG_STRIDE;
+    }
+    w32(dev, XV_MMIO_STATUS, s | XV_STATUS_DRIVER_OK);
+}
+
+static void rig_init(struct rig *r, struct fixture *f, const char *const *opts,
+                     unsigned nq, uint64_t want)
+{
+    const char *kv[24] = { "path", f->path, "queue-size", "128", "seg-max", "4" };
+    unsigned n = 6;
+
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(tp_init(&r->tp, RIG_RAM), 0);
+    for (unsigned i = 0; opts && opts[i]; i++)
+        kv[n++] = opts[i];
+    kv[n] = NULL;
+    r->dev = rig_create(r, kv);
+    rig_up(r, nq, want);
+}
+
+static void rig_fini(struct rig *r)
+{
+    xv_device_reset(&r->dev->xv);
+    assert_int_equal(xvd_block_type.in_flight(r->dev), 0);
+    xvd_block_type.destroy(r->dev);
+    assert_int_equal(tp_outstanding(&r->tp), 0);
+    assert_true(tp_guards_intact(&r->tp));
+    tp_fini(&r->tp);
+}
+
+static uint8_t *rig_data(struct rig *r, unsigned q, unsigned k, uint32_t len)
+{
+    return tp_ram_ptr(&r->tp, r->area[q] + k * RIG_STRIDE + RIG_DATA_OFF, len);
+}
+
+static uint8_t *rig_status(struct rig *r, unsigned q, unsigned k)
+{
+    return tp_ram_ptr(&r->tp, r->area[q] + k * RIG_STRIDE + RIG_STATUS_OFF, 1);
+}
+
+/* Queue request k (descriptors 3k..3k+2) on queue q; data_off moves the
+ * data buffer within its slot (alignment tests). */
+static void rig_req_at(struct rig *r, unsigned q, unsigned k, uint32_t type,
+                       uint64_t sector, uint32_t len, uint32_t data_off)
+{
+    struct drv_vq *vq = &r->q[q];
+    uint64_t base = r->area[q] + k * RIG_STRIDE;
+    uint8_t *h = tp_ram_ptr(&r->tp, base, 16);
+    uint16_t d = (uint16_t)(3 * k);
+    uint16_t wr = type == VIRTIO_BLK_T_IN ? XV_VRING_DESC_F_WRITE : 0;
+
+    assert_true(k < RIG_QSIZE / 3);
+    memset(h, 0, 16);
+    h[0] = (uint8_t)type;
+    for (unsigned i = 0; i < 8; i++)
+        h[8 + i] = (uint8_t)(sector >> (8 * i));
+    if (len) {
+        drv_desc(vq, d, base, 16, XV_VRING_DESC_F_NEXT, (uint16_t)(d + 1));
+        drv_desc(vq, (uint16_t)(d + 1), base + RIG_DATA_OFF + data_off, len,
+                 XV_VRING_DESC_F_NEXT | wr, (uint16_t)(d + 2));
+    } else {
+        drv_desc(vq, d, base, 16, XV_VRING_DESC_F_NEXT, (uint16_t)(d + 2));
+    }
+    drv_desc(vq, (uint16_t)(d + 2), base + RIG_STATUS_OFF, 1,
+             XV_VRING_DESC_F_WRITE, 0);
+    *rig_status(r, q, k) = 0xee;
+    drv_avail_add(vq, d);
+}
+
+static void rig_req(struct rig *r, unsigned q, unsigned k, uint32_t type,
+                    uint64_t sector, uint32_t len)
+{
+    rig_req_at(r, q, k, type, sector, len, 0);
+}
+
+/* Collect every completion; run the queues again when the device asked
+ * (queue_notify: slots freed after it ran out). */
+static void rig_settle(struct rig *r)
+{
+    for (;;) {
+        while (xvd_block_type.in_flight(r->dev))
+            xvd_blk_uring_poll(xvd_block_file(r->dev), true);
+        if (r->tp.queue_notify_calls == r->notify_seen)
+            break;
+        r->notify_seen = r->tp.queue_notify_calls;
+        for (unsigned i = 0; i < r->nq; i++)
+            xv_device_process_queue(&r->dev->xv, i);
+    }
+}
+
+static void rig_run(struct rig *r, unsigned q)
+{
+    r->notify_seen = r->tp.queue_notify_calls;
+    xv_device_process_queue(&r->dev->xv, q);
+    rig_settle(r);
+}
+
+#define F_FLUSH     XV_FEATURE(VIRTIO_BLK_F_FLUSH)
+#define F_WCE       XV_FEATURE(VIRTIO_BLK_F_CONFIG_WCE)
+#define F_MQ        XV_FEATURE(VIRTIO_BLK_F_MQ)
+
+/* 32 writes in flight at once, sent to the kernel in one submission, then
+ * read back: every byte where it belongs. */
+static void test_uring_many_in_flight(void **state)
+{
+    struct fixture *f = *state;
+    struct xvd_blk_file *bf;
+    struct rig r;
+    uint8_t expect[4096], got[4096];
+
+    rig_init(&r, f, NULL, 1, F_FLUSH);
+    bf = xvd_block_file(r.dev);
+    assert_non_null(bf->uring);
+    for (unsigned k = 0; k < 32; k++) {
+        fill_pattern(rig_data(&r, 0, k, 4096), 4096, (uint8_t)(k + 1));
+        rig_req(&r, 0, k, VIRTIO_BLK_T_OUT, (uint64_t)(31 - k) * 8, 4096);
+    }
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 32);
+    assert_int_equal(xvd_blk_uring_submit_calls(bf), 1);
+    rig_settle(&r);
+    assert_int_equal(drv_used_idx(&r.q[0]), 32);
+    for (unsigned k = 0; k < 32; k++) {
+        assert_int_equal(*rig_status(&r, 0, k), VIRTIO_BLK_S_OK);
+        fill_pattern(expect, 4096, (uint8_t)(k + 1));
+        assert_int_equal(pread(f->fd, got, 4096, (off_t)(31 - k) * 4096), 4096);
+        assert_memory_equal(got, expect, 4096);
+    }
+    for (unsigned k = 0; k < 32; k++) {
+        memset(rig_data(&r, 0, k, 4096), 0, 4096);
+        rig_req(&r, 0, k, VIRTIO_BLK_T_IN, (uint64_t)k * 8, 4096);
+    }
+    rig_run(&r, 0);
+    assert_int_equal(drv_used_idx(&r.q[0]), 64);
+    assert_int_equal(xvd_blk_uring_submit_calls(bf), 2);
+    for (unsigned k = 0; k < 32; k++) {
+        assert_int_equal(*rig_status(&r, 0, k), VIRTIO_BLK_S_OK);
+        fill_pattern(expect, 4096, (uint8_t)(32 - k));
+        assert_memory_equal(rig_data(&r, 0, k, 4096), expect, 4096);
+    }
+    assert_int_equal(drv_used_elem(&r.q[0], 40).len, 4097);
+    rig_fini(&r);
+}
+
+/* FLUSH is a data sync through the ring; in writeback mode plain writes
+ * are not synced. */
+static void test_uring_flush(void **state)
+{
+    struct fixture *f = *state;
+    struct xvd_blk_file *bf;
+    struct rig r;
+
+    rig_init(&r, f, NULL, 1, F_FLUSH | F_WCE);
+    bf = xvd_block_file(r.dev);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 1);
+    fill_pattern(rig_data(&r, 0, 0, 4096), 4096, 9);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 16, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 0);
+    rig_req(&r, 0, 1, VIRTIO_BLK_T_FLUSH, 0, 0);
+    rig_run(&r, 0);
+    assert_int_equal(*rig_status(&r, 0, 1), VIRTIO_BLK_S_OK);
+    assert_int_equal(bf->syncs, 1);
+    assert_int_equal(drv_used_idx(&r.q[0]), 2);
+    rig_fini(&r);
+}
+
+/* CONFIG_WCE: the driver switches to write-through, every write is then
+ * synced; a reset restores the configured mode. */
+static void test_uring_write_cache_modes(void **state)
+{
+    struct fixture *f = *state;
+    struct xvd_blk_file *bf;
+    struct rig r;
+
+    rig_init(&r, f, NULL, 1, F_FLUSH | F_WCE);
+    bf = xvd_block_file(r.dev);
+    w8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, 0);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 0);
+    for (unsigned k = 0; k < 3; k++)
+        rig_req(&r, 0, k, VIRTIO_BLK_T_OUT, k * 8, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 3);
+    rig_req(&r, 0, 3, VIRTIO_BLK_T_IN, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 3);     /* reads are never synced */
+    w8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, 1);
+    rig_req(&r, 0, 4, VIRTIO_BLK_T_OUT, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 3);
+    /* A reset brings back the configured mode. */
+    w8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, 0);
+    xv_device_reset(&r.dev->xv);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 1);
+    rig_up(&r, 1, F_FLUSH | F_WCE);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 3);
+    rig_fini(&r);
+
+    /* cache = writethrough: the field starts at 0. */
+    rig_init(&r, f, (const char *const[]){ "cache", "writethrough", NULL }, 1,
+             F_FLUSH | F_WCE);
+    bf = xvd_block_file(r.dev);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 0);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 1);
+    rig_fini(&r);
+
+    /* Without FLUSH the driver cannot flush, so every write is synced, and
+     * the field says so; without CONFIG_WCE it is read-only. */
+    rig_init(&r, f, NULL, 1, 0);
+    bf = xvd_block_file(r.dev);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 0);
+    w8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, 1);
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK), 0);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(bf->syncs, 1);
+    rig_fini(&r);
+}
+
+/* Two queues, each with its own slots: written on one, read on the other. */
+static void test_uring_mq(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+    uint8_t expect[4096];
+
+    rig_init(&r, f, (const char *const[]){ "queues", "2", NULL }, 2,
+             F_FLUSH | F_MQ);
+    assert_true(xv_device_has_feature(&r.dev->xv, VIRTIO_BLK_F_MQ));
+    assert_int_equal(r8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_NUM_QUEUES), 2);
+    for (unsigned q = 0; q < 2; q++) {
+        for (unsigned k = 0; k < 16; k++) {
+            fill_pattern(rig_data(&r, q, k, 4096), 4096, (uint8_t)(q * 16 + k));
+            rig_req(&r, q, k, VIRTIO_BLK_T_OUT, (uint64_t)(q * 16 + k) * 8, 4096);
+        }
+    }
+    xv_device_process_queue(&r.dev->xv, 0);
+    xv_device_process_queue(&r.dev->xv, 1);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 32);
+    rig_settle(&r);
+    for (unsigned q = 0; q < 2; q++) {
+        assert_int_equal(drv_used_idx(&r.q[q]), 16);
+        for (unsigned k = 0; k < 16; k++) {
+            memset(rig_data(&r, q, k, 4096), 0, 4096);
+            rig_req(&r, q, k, VIRTIO_BLK_T_IN, (uint64_t)((1 - q) * 16 + k) * 8,
+                    4096);
+        }
+    }
+    rig_run(&r, 1);
+    rig_run(&r, 0);
+    for (unsigned q = 0; q < 2; q++) {
+        assert_int_equal(drv_used_idx(&r.q[q]), 32);
+        for (unsigned k = 0; k < 16; k++) {
+            assert_int_equal(*rig_status(&r, q, k), VIRTIO_BLK_S_OK);
+            fill_pattern(expect, 4096, (uint8_t)((1 - q) * 16 + k));
+            assert_memory_equal(rig_data(&r, q, k, 4096), expect, 4096);
+        }
+    }
+    rig_fini(&r);
+}
+
+/* queue-depth 4: the fifth request waits for a free slot; completions ask
+ * for the queue to be run again, and everything completes. */
+static void test_uring_queue_depth(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+
+    rig_init(&r, f, (const char *const[]){ "queue-depth", "4", NULL }, 1, F_FLUSH);
+    for (unsigned k = 0; k < 10; k++)
+        rig_req(&r, 0, k, VIRTIO_BLK_T_OUT, k * 8, 4096);
+    r.notify_seen = r.tp.queue_notify_calls;
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 4);
+    while (xvd_block_type.in_flight(r.dev))
+        xvd_blk_uring_poll(xvd_block_file(r.dev), true);
+    assert_int_equal(drv_used_idx(&r.q[0]), 4);
+    assert_true(r.tp.queue_notify_calls > r.notify_seen);   /* re-armed */
+    rig_settle(&r);
+    assert_int_equal(drv_used_idx(&r.q[0]), 10);
+    for (unsigned k = 0; k < 10; k++)
+        assert_int_equal(*rig_status(&r, 0, k), VIRTIO_BLK_S_OK);
+    rig_fini(&r);
+}
+
+/* Reset (driver writes status 0) and destroy with I/O in flight: the
+ * device waits for the kernel before any buffer is released. */
+static void test_uring_reset_in_flight(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+
+    rig_init(&r, f, NULL, 1, F_FLUSH);
+    for (unsigned k = 0; k < 32; k++)
+        rig_req(&r, 0, k, k % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, k * 8, 4096);
+    rig_req(&r, 0, 32, VIRTIO_BLK_T_FLUSH, 0, 0);
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 33);
+    assert_true(tp_outstanding(&r.tp) > 0);
+    w32(&r.dev->xv, XV_MMIO_STATUS, 0);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 0);
+    assert_int_equal(xvd_blk_uring_in_flight(xvd_block_file(r.dev)), 0);
+    assert_int_equal(drv_used_idx(&r.q[0]), 0);     /* nobody waits now */
+    /* Only the (released) rings were mapped besides the requests. */
+    assert_int_equal(tp_outstanding(&r.tp), 0);
+    /* The device works again after the reset. */
+    rig_up(&r, 1, F_FLUSH);
+    fill_pattern(rig_data(&r, 0, 0, 4096), 4096, 77);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(*rig_status(&r, 0, 0), VIRTIO_BLK_S_OK);
+    rig_fini(&r);
+
+    /* Destroy without a reset first: destroy itself waits. */
+    rig_init(&r, f, NULL, 1, F_FLUSH);
+    for (unsigned k = 0; k < 16; k++)
+        rig_req(&r, 0, k, VIRTIO_BLK_T_OUT, k * 8, 4096);
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(xvd_block_type.in_flight(r.dev), 16);
+    xvd_block_type.destroy(r.dev);
+    assert_int_equal(tp_outstanding(&r.tp) - 3, 0);    /* the rings only */
+    tp_fini(&r.tp);
+}
+
+/* No io_uring (old kernel, seccomp): synchronous I/O, same answers. */
+static void test_uring_fallback(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+
+    xvd_blk_uring_fail_init = ENOSYS;
+    rig_init(&r, f, NULL, 1, F_FLUSH | F_WCE);
+    xvd_blk_uring_fail_init = 0;
+    assert_null(xvd_block_file(r.dev)->uring);
+    fill_pattern(rig_data(&r, 0, 0, 4096), 4096, 5);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 8, 4096);
+    rig_req(&r, 0, 1, VIRTIO_BLK_T_FLUSH, 0, 0);
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(drv_used_idx(&r.q[0]), 2);      /* done at once */
+    assert_int_equal(xvd_block_file(r.dev)->syncs, 1);
+    w8(&r.dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, 0);
+    rig_req(&r, 0, 2, VIRTIO_BLK_T_OUT, 16, 4096);
+    rig_req(&r, 0, 3, VIRTIO_BLK_T_IN, 8, 4096);
+    xv_device_process_queue(&r.dev->xv, 0);
+    assert_int_equal(drv_used_idx(&r.q[0]), 4);
+    assert_int_equal(xvd_block_file(r.dev)->syncs, 2);   /* write-through */
+    assert_memory_equal(rig_data(&r, 0, 3, 4096), rig_data(&r, 0, 0, 4096), 4096);
+    rig_fini(&r);
+}
+
+/* The file shrank under us: the kernel's short read is finished by hand
+ * and reported as an I/O error. */
+static void test_uring_short_read(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+
+    rig_init(&r, f, NULL, 1, F_FLUSH);
+    assert_int_equal(ftruncate(f->fd, 4096 + 1024), 0);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_IN, 8, 4096);
+    rig_req(&r, 0, 1, VIRTIO_BLK_T_IN, 0, 4096);
+    rig_run(&r, 0);
+    assert_int_equal(*rig_status(&r, 0, 0), VIRTIO_BLK_S_IOERR);
+    assert_int_equal(*rig_status(&r, 0, 1), VIRTIO_BLK_S_OK);
+    rig_fini(&r);
+}
+
+/* direct = yes: aligned requests and unaligned ones (through the buffered
+ * descriptor) both land in the file. */
+static void test_uring_direct(void **state)
+{
+    struct fixture *f = *state;
+    struct rig r;
+    uint8_t expect[4096], got[4096];
+    struct xvd_device_conf c;
+    char err[256] = "";
+    struct xvd_dev *probe;
+
+    assert_int_equal(tp_init(&r.tp, RIG_RAM), 0);
+    conf_init(&c, (const char *const[]){ "path", f->path, "direct", "yes", NULL });
+    probe = xvd_block_type.create(&c, &r.tp.platform, NULL, err, sizeof(err));
+    tp_fini(&r.tp);
+    if (!probe) {
+        /* Some filesystems (older tmpfs) refuse O_DIRECT. */
+        assert_non_null(strstr(err, "O_DIRECT"));
+        skip();
+    }
+    xvd_block_type.destroy(probe);
+    rig_init(&r, f, (const char *const[]){ "direct", "yes", NULL }, 1, F_FLUSH);
+    assert_true(xvd_block_file(r.dev)->direct_fd >= 0);
+    fill_pattern(rig_data(&r, 0, 0, 4096), 4096, 11);
+    rig_req(&r, 0, 0, VIRTIO_BLK_T_OUT, 8, 4096);
+    fill_pattern(rig_data(&r, 0, 1, 4096 + 8) + 8, 4096, 12);
+    rig_req_at(&r, 0, 1, VIRTIO_BLK_T_OUT, 16, 4096, 8);
+    rig_run(&r, 0);
+    assert_int_equal(*rig_status(&r, 0, 0), VIRTIO_BLK_S_OK);
+    assert_int_equal(*rig_status(&r, 0, 1), VIRTIO_BLK_S_OK);
+    for (unsigned i = 0; i < 2; i++) {
+        fill_pattern(expect, 4096, (uint8_t)(11 + i));
+        assert_int_equal(pread(f->fd, got, 4096, (off_t)(i + 1) * 4096), 4096);
+        assert_memory_equal(got, expect, 4096);
+    }
+    rig_req_at(&r, 0, 2, VIRTIO_BLK_T_IN, 16, 4096, 8);
+    rig_req(&r, 0, 3, VIRTIO_BLK_T_IN, 8, 4096);
+    rig_run(&r, 0);
+    assert_memory_equal(rig_data(&r, 0, 2, 4096 + 8) + 8, expect, 4096);
+    fill_pattern(expect, 4096, 11);
+    assert_memory_equal(rig_data(&r, 0, 3, 4096), expect, 4096);
+    rig_fini(&r);
+}
+
+static void test_create_new_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct test_platform tp;
+
+    assert_int_equal(tp_init(&tp, 0), 0);
+    expect_create_error(&tp, (const char *const[]){ "path", f->path,
+                        "queues", "9", NULL }, "queues");
+    expect_create_error(&tp, (const char *const[]){ "path", f->path,
+                        "queues", "0", NULL }, "queues");
+    expect_create_error(&tp, (const char *const[]){ "path", f->path,
+                        "queue-depth", "0", NULL }, "queue-depth");
+    expect_create_error(&tp, (const char *const[]){ "path", f->path,
+                        "cache", "none", NULL }, "cache");
+    expect_create_error(&tp, (const char *const[]){ "path", f->path,
+                        "direct", "sometimes", NULL }, "direct");
+    tp_fini(&tp);
+}
+
 
 int main(void)
 {
@@ -378,6 +899,18 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_end_to_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_many_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_write_cache_modes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_uring_mq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_queue_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_reset_in_flight, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_uring_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_short_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uring_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_new_keys, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
