@@ -2,7 +2,14 @@
 /*
  * The config file (INI, parsed by libinih) and --device specs. Every error
  * names where it is (file:line), the device, the key, the value and why.
+ *
+ * libinih calls us once per "key = value"; it does not tell us where a
+ * section starts (INI_CALL_HANDLER_ON_NEW_SECTION is off in Debian's
+ * build), nor that a line was longer than its 200-byte buffer (it would
+ * parse the rest as a line of its own). Our line reader therefore watches
+ * for section headers and overlong lines; the parsing stays libinih's.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <inttypes.h>
@@ -10,27 +17,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include "config.h"
 
-#define DEVICE_SECTION "device "
+#define DEVICE_SECTION "device"
+#define DOMID_MAX 0x7fef        /* DOMID_FIRST_RESERVED - 1 */
+#define IRQ_MIN 32              /* first GIC SPI */
+#define IRQ_MAX 1019            /* last GIC SPI */
+#define SPEC_MAX 1024
+
+/* Keys with their own fields; each may be given once per device. */
+enum device_key_bit {
+    KEY_NAME = 1u << 0,
+    KEY_TYPE = 1u << 1,
+    KEY_DOMAIN = 1u << 2,
+    KEY_BASE = 1u << 3,
+    KEY_IRQ = 1u << 4,
+    KEY_MEMORY = 1u << 5,
+    KEY_XL_TARGET = 1u << 6,
+};
+
+enum daemon_key_bit {
+    KEY_LOG_LEVEL = 1u << 0,
+    KEY_LOG_TARGET = 1u << 1,
+    KEY_XENSTORE = 1u << 2,
+    KEY_MAX_REQUESTS = 1u << 3,
+};
 
 struct parse_state {
-    struct xvd_config *cfg;
+    struct xvd_config *cfg;     /* NULL when parsing a --device spec */
     const char *path;
     FILE *file;
     unsigned line;
     void (*warn)(const char *msg);
     char *err;
     size_t errlen;
-    int fatal;                  /* -errno of the first daemon-level error */
-    /* The device section being read. */
+    int fatal;                  /* -errno of the first file-level error */
+    unsigned daemon_keys;       /* enum daemon_key_bit seen */
+    /* Section boundaries, as the line reader saw them. */
+    unsigned section_seq;       /* section headers read so far */
+    unsigned section_line;
+    bool section_has_keys;
+    char section_header[XVD_NAME_MAX + 16];
+    unsigned handled_seq;       /* section_seq the handler last saw */
+    unsigned overlong_line;     /* first line longer than libinih's buffer */
+    unsigned max_line;          /* that buffer's length, less the NUL */
+    /* The device being read. */
     struct xvd_device_conf dev;
     bool in_device;
     bool dev_bad;
     unsigned dev_line;
-    bool have_base, have_irq;
+    unsigned dev_keys;          /* enum device_key_bit seen */
 };
 
 void xvd_config_defaults(struct xvd_config *cfg)
@@ -47,7 +86,7 @@ static bool parse_bool(const char *v, bool *out)
     static const char *const yes[] = { "yes", "true", "on", "1" };
     static const char *const no[] = { "no", "false", "off", "0" };
 
-    for (unsigned i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
         if (strcasecmp(v, yes[i]) == 0) {
             *out = true;
             return true;
@@ -60,17 +99,27 @@ static bool parse_bool(const char *v, bool *out)
     return false;
 }
 
-/* Decimal or 0x-hex, no sign, no trailing junk, within [min, max]. */
+/*
+ * Decimal or 0x-hex within [min, max]. Stricter than strtoull: no sign,
+ * no leading blanks, no octal (an "033" irq is 33, not 27), and "0x"
+ * alone is not zero.
+ */
 static bool parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
+    const char *digits = v;
     unsigned long long n;
+    int base = 10;
     char *end;
 
-    if (!*v || *v == '-' || *v == '+' || *v == ' ')
+    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+        base = 16;
+        digits = v + 2;
+    }
+    if (base == 16 ? !isxdigit((unsigned char)digits[0]) : !isdigit((unsigned char)digits[0]))
         return false;
     errno = 0;
-    n = strtoull(v, &end, 0);
-    if (errno || *end || end == v || n < min || n > max)
+    n = strtoull(digits, &end, base);
+    if (errno || *end || n < min || n > max)
         return false;
     *out = n;
     return true;
@@ -83,24 +132,68 @@ static int parse_log_level(const char *v)
         { "info", LOG_INFO }, { "debug", LOG_DEBUG },
     };
 
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
         if (strcmp(v, levels[i].name) == 0)
             return levels[i].level;
+    }
     return -1;
 }
 
-static void where(const struct parse_state *st, char *buf, size_t len)
+/* Device names end up in log contexts ("dom5/disk0") and messages. */
+static bool valid_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len >= XVD_NAME_MAX)
+        return false;
+    for (const char *c = name; *c; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+            return false;
+    }
+    return true;
+}
+
+/* Keys are words; "read only = yes" is a typo, not a key. */
+static bool valid_key(const char *key)
+{
+    size_t len = strlen(key);
+
+    if (len == 0 || len >= XVD_NAME_MAX)
+        return false;
+    for (const char *c = key; *c; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+            return false;
+    }
+    return true;
+}
+
+/* Xen accepts nearly any domain name; refuse only what cannot be one. */
+static bool valid_domain_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len >= XVD_NAME_MAX || isdigit((unsigned char)name[0]))
+        return false;
+    for (const char *c = name; *c; c++) {
+        if (!isgraph((unsigned char)*c) || *c == '/')
+            return false;
+    }
+    return true;
+}
+
+static void where(const struct parse_state *st, unsigned line, char *buf, size_t len)
 {
     if (st->path)
-        snprintf(buf, len, "%s:%u: ", st->path, st->line);
+        snprintf(buf, len, "%s:%u: ", st->path, line);
     else
         buf[0] = '\0';
 }
 
-static void daemon_error(struct parse_state *st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void file_error(struct parse_state *st, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void daemon_error(struct parse_state *st, const char *fmt, ...)
+/* A problem outside any device: the whole file is refused. First one wins. */
+static void file_error(struct parse_state *st, unsigned line, const char *fmt, ...)
 {
     char at[300], msg[400];
     va_list ap;
@@ -110,30 +203,62 @@ static void daemon_error(struct parse_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    where(st, at, sizeof(at));
+    where(st, line, at, sizeof(at));
     snprintf(st->err, st->errlen, "%s%s", at, msg);
     st->fatal = -EINVAL;
 }
 
-static void device_error(struct parse_state *st, const char *key, const char *value,
-                         const char *why)
+static void report_device_problem(struct parse_state *st, const char *msg)
 {
-    char at[300], msg[700];
+    if (st->warn)
+        st->warn(msg);
+    else if (!st->err[0])
+        snprintf(st->err, st->errlen, "%s", msg);
+}
+
+static void device_error(struct parse_state *st, unsigned line, const char *key,
+                         const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A problem in one device: report it once, the device will be skipped. */
+static void device_error(struct parse_state *st, unsigned line, const char *key,
+                         const char *value, const char *fmt, ...)
+{
+    char at[300], device[XVD_NAME_MAX + 16], why[300], msg[1200];
+    va_list ap;
 
     if (st->dev_bad)
         return;
     st->dev_bad = true;
-    where(st, at, sizeof(at));
-    if (key)
-        snprintf(msg, sizeof(msg), "%sdevice %s: key '%s': bad value '%s' (%s)", at,
-                 st->dev.name[0] ? st->dev.name : "(unnamed)", key, value, why);
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    where(st, line, at, sizeof(at));
+    /* An unnamed --device spec: the caller names the option already. */
+    if (st->dev.name[0])
+        snprintf(device, sizeof(device), "device %s: ", st->dev.name);
     else
-        snprintf(msg, sizeof(msg), "%sdevice %s: %s", at,
-                 st->dev.name[0] ? st->dev.name : "(unnamed)", why);
-    if (st->warn)
-        st->warn(msg);
+        device[0] = '\0';
+    if (key && value)
+        snprintf(msg, sizeof(msg), "%s%skey '%s': bad value '%s' (%s)", at, device, key,
+                 value, why);
+    else if (key)
+        snprintf(msg, sizeof(msg), "%s%skey '%s': %s", at, device, key, why);
     else
-        snprintf(st->err, st->errlen, "%s", msg);
+        snprintf(msg, sizeof(msg), "%s%s%s", at, device, why);
+    report_device_problem(st, msg);
+}
+
+/* ---- [daemon] ---- */
+
+static bool daemon_key_once(struct parse_state *st, unsigned bit, const char *key)
+{
+    if (st->daemon_keys & bit) {
+        file_error(st, st->line, "[daemon] key '%s': given twice", key);
+        return false;
+    }
+    st->daemon_keys |= bit;
+    return true;
 }
 
 static void daemon_key(struct parse_state *st, const char *key, const char *value)
@@ -143,13 +268,17 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
     int level;
 
     if (strcmp(key, "log-level") == 0) {
+        if (!daemon_key_once(st, KEY_LOG_LEVEL, key))
+            return;
         level = parse_log_level(value);
         if (level < 0)
-            daemon_error(st, "[daemon] key 'log-level': bad value '%s' "
-                         "(error|warning|notice|info|debug)", value);
+            file_error(st, st->line, "[daemon] key 'log-level': bad value '%s' "
+                       "(must be error|warning|notice|info|debug)", value);
         else
             cfg->log_level = level;
     } else if (strcmp(key, "log-target") == 0) {
+        if (!daemon_key_once(st, KEY_LOG_TARGET, key))
+            return;
         if (strcmp(value, "auto") == 0)
             cfg->log_target = XVD_LOG_TARGET_AUTO;
         else if (strcmp(value, "journal") == 0)
@@ -157,19 +286,57 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
         else if (strcmp(value, "stderr") == 0)
             cfg->log_target = XVD_LOG_TARGET_STDERR;
         else
-            daemon_error(st, "[daemon] key 'log-target': bad value '%s' "
-                         "(auto|journal|stderr)", value);
+            file_error(st, st->line, "[daemon] key 'log-target': bad value '%s' "
+                       "(must be auto|journal|stderr)", value);
     } else if (strcmp(key, "xenstore") == 0) {
-        if (!parse_bool(value, &cfg->xenstore))
-            daemon_error(st, "[daemon] key 'xenstore': bad value '%s' (yes|no)", value);
+        if (daemon_key_once(st, KEY_XENSTORE, key) && !parse_bool(value, &cfg->xenstore))
+            file_error(st, st->line, "[daemon] key 'xenstore': bad value '%s' "
+                       "(must be yes|no)", value);
     } else if (strcmp(key, "max-requests-per-wakeup") == 0) {
+        if (!daemon_key_once(st, KEY_MAX_REQUESTS, key))
+            return;
         if (!parse_u64(value, 1, 65535, &n))
-            daemon_error(st, "[daemon] key 'max-requests-per-wakeup': bad value '%s' "
-                         "(1..65535)", value);
+            file_error(st, st->line, "[daemon] key 'max-requests-per-wakeup': "
+                       "bad value '%s' (must be 1..65535)", value);
         else
             cfg->max_requests_per_wakeup = (unsigned)n;
     } else {
-        daemon_error(st, "[daemon]: unknown key '%s'", key);
+        file_error(st, st->line, "[daemon] unknown key '%s' (known: log-level, log-target, "
+                   "xenstore, max-requests-per-wakeup)", key);
+    }
+}
+
+/* ---- devices ---- */
+
+static bool device_key_once(struct parse_state *st, unsigned bit, const char *key,
+                            const char *value)
+{
+    if (st->dev_keys & bit) {
+        device_error(st, st->line, key, value, "key given twice");
+        return false;
+    }
+    st->dev_keys |= bit;
+    return true;
+}
+
+static void device_generic_key(struct parse_state *st, const char *key, const char *value)
+{
+    struct xvd_device_conf *dev = &st->dev;
+
+    if (xvd_device_opt(dev, key)) {
+        device_error(st, st->line, key, value, "key given twice");
+    } else if (!*value) {
+        device_error(st, st->line, key, value, "empty");
+    } else if (strlen(value) >= XVD_VALUE_MAX) {
+        device_error(st, st->line, key, value, "longer than %d characters",
+                     XVD_VALUE_MAX - 1);
+    } else if (dev->nr_opts == XVD_DEVICE_OPTS_MAX) {
+        device_error(st, st->line, key, value, "more than %d device-type keys",
+                     XVD_DEVICE_OPTS_MAX);
+    } else {
+        snprintf(dev->opts[dev->nr_opts].key, XVD_NAME_MAX, "%s", key);
+        snprintf(dev->opts[dev->nr_opts].value, XVD_VALUE_MAX, "%s", value);
+        dev->nr_opts++;
     }
 }
 
@@ -178,40 +345,59 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
     struct xvd_device_conf *dev = &st->dev;
     uint64_t n;
 
-    if (strcmp(key, "name") == 0) {
-        if (!*value || strlen(value) >= sizeof(dev->name) || strchr(value, '/'))
-            device_error(st, key, value, "1..63 characters, no '/'");
+    if (!valid_key(key)) {
+        device_error(st, st->line, key, NULL, "not a key name (letters, digits, '-', '_')");
+    } else if (strcmp(key, "name") == 0) {
+        if (st->cfg)
+            device_error(st, st->line, key, NULL,
+                         "not allowed here: the name is in the section header");
+        else if (!device_key_once(st, KEY_NAME, key, value))
+            return;
+        else if (!valid_name(value))
+            device_error(st, st->line, key, value,
+                         "1..63 characters: letters, digits, '-', '_', '.'");
         else
             snprintf(dev->name, sizeof(dev->name), "%s", value);
     } else if (strcmp(key, "type") == 0) {
-        if (!*value || strlen(value) >= sizeof(dev->type))
-            device_error(st, key, value, "a device type: block, i2c, scmi");
+        if (!device_key_once(st, KEY_TYPE, key, value))
+            return;
+        if (!valid_key(value))
+            device_error(st, st->line, key, value, "a device type: block, i2c, scmi");
         else
             snprintf(dev->type, sizeof(dev->type), "%s", value);
     } else if (strcmp(key, "domain") == 0) {
-        if (parse_u64(value, 0, 0x7fef, &n)) {
-            dev->domid = (int)n;
-        } else if (!*value || strlen(value) >= sizeof(dev->domain_name) ||
-                   (value[0] >= '0' && value[0] <= '9')) {
-            device_error(st, key, value, "a domain id 0..32751 or a domain name");
-        } else {
+        if (!device_key_once(st, KEY_DOMAIN, key, value))
+            return;
+        if (isdigit((unsigned char)value[0])) {
+            if (parse_u64(value, 0, DOMID_MAX, &n))
+                dev->domid = (int)n;
+            else
+                device_error(st, st->line, key, value, "a domain id must be 0..%d",
+                             DOMID_MAX);
+        } else if (valid_domain_name(value)) {
             snprintf(dev->domain_name, sizeof(dev->domain_name), "%s", value);
+        } else {
+            device_error(st, st->line, key, value, "a domain id or a domain name");
         }
     } else if (strcmp(key, "base") == 0) {
-        if (!parse_u64(value, 0, UINT64_MAX - XVD_MMIO_WINDOW, &n) || n % XVD_MMIO_WINDOW)
-            device_error(st, key, value, "an address aligned to 0x200");
-        else {
+        if (!device_key_once(st, KEY_BASE, key, value))
+            return;
+        if (!parse_u64(value, 0, UINT64_MAX - XVD_MMIO_WINDOW + 1, &n))
+            device_error(st, st->line, key, value, "must be an address, decimal or 0x-hex");
+        else if (n % XVD_MMIO_WINDOW)
+            device_error(st, st->line, key, value, "must be 0x%x-aligned", XVD_MMIO_WINDOW);
+        else
             dev->base = n;
-            st->have_base = true;
-        }
     } else if (strcmp(key, "irq") == 0) {
-        if (!parse_u64(value, 32, 1019, &n))
-            device_error(st, key, value, "must be 32..1019");
-        else {
+        if (!device_key_once(st, KEY_IRQ, key, value))
+            return;
+        if (!parse_u64(value, IRQ_MIN, IRQ_MAX, &n))
+            device_error(st, st->line, key, value, "must be %d..%d", IRQ_MIN, IRQ_MAX);
+        else
             dev->irq = (unsigned)n;
-            st->have_irq = true;
-        }
     } else if (strcmp(key, "memory") == 0) {
+        if (!device_key_once(st, KEY_MEMORY, key, value))
+            return;
         if (strcmp(value, "grants") == 0)
             dev->memory = XVD_MEM_GRANTS;
         else if (strcmp(value, "foreign") == 0)
@@ -219,96 +405,182 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
         else if (strcmp(value, "auto") == 0)
             dev->memory = XVD_MEM_AUTO;
         else
-            device_error(st, key, value, "grants|foreign|auto");
+            device_error(st, st->line, key, value, "must be grants|foreign|auto");
     } else if (strcmp(key, "xl-target") == 0) {
+        if (!device_key_once(st, KEY_XL_TARGET, key, value))
+            return;
         if (value[0] != '/' || strlen(value) >= sizeof(dev->xl_target))
-            device_error(st, key, value, "an absolute path");
+            device_error(st, st->line, key, value,
+                         "must be an absolute path, < %zu characters", sizeof(dev->xl_target));
         else
             snprintf(dev->xl_target, sizeof(dev->xl_target), "%s", value);
-    } else if (xvd_device_opt(dev, key)) {
-        device_error(st, key, value, "key given twice");
-    } else if (dev->nr_opts == XVD_DEVICE_OPTS_MAX) {
-        device_error(st, key, value, "too many keys");
-    } else if (strlen(key) >= XVD_NAME_MAX || strlen(value) >= XVD_VALUE_MAX) {
-        device_error(st, key, value, "too long");
     } else {
-        snprintf(dev->opts[dev->nr_opts].key, XVD_NAME_MAX, "%s", key);
-        snprintf(dev->opts[dev->nr_opts].value, XVD_VALUE_MAX, "%s", value);
-        dev->nr_opts++;
+        device_generic_key(st, key, value);
     }
 }
 
-static void device_begin(struct parse_state *st, const char *name)
+static void device_begin(struct parse_state *st, const char *name, unsigned line)
 {
     memset(&st->dev, 0, sizeof(st->dev));
     st->dev.domid = -1;
     st->in_device = true;
     st->dev_bad = false;
-    st->have_base = st->have_irq = false;
-    st->dev_line = st->line;
-    snprintf(st->dev.name, sizeof(st->dev.name), "%s", name);
-    if (!*name || strlen(name) >= sizeof(st->dev.name) || strchr(name, '/'))
-        device_error(st, NULL, NULL, "section needs a name: [device NAME]");
+    st->dev_keys = 0;
+    st->dev_line = line;
+    if (!st->cfg)
+        return;         /* a spec: the name, if any, comes as a key */
+    if (valid_name(name)) {
+        snprintf(st->dev.name, sizeof(st->dev.name), "%s", name);
+    } else {
+        snprintf(st->dev.name, sizeof(st->dev.name), "%.*s", XVD_NAME_MAX - 1,
+                 *name ? name : "(unnamed)");
+        device_error(st, line, NULL, NULL, "bad section name: use [device NAME], NAME "
+                     "1..63 characters: letters, digits, '-', '_', '.'");
+    }
 }
 
-/* Whole-device checks, then keep it (or report and drop it). */
+/* Whole-device checks, then keep the device or report and drop it.
+ * Returns whether the device is good. */
 static bool device_finish(struct parse_state *st)
 {
     struct xvd_device_conf *dev = &st->dev;
-    unsigned saved_line = st->line;
-    bool kept = false;
+    unsigned placement = st->dev_keys & (KEY_BASE | KEY_IRQ | KEY_DOMAIN);
+    /* A --device spec gets its domain from --domain. */
+    unsigned needed = st->cfg ? KEY_BASE | KEY_IRQ | KEY_DOMAIN : KEY_BASE | KEY_IRQ;
 
-    st->line = st->dev_line;
-    if (!st->dev_bad && !dev->type[0])
-        device_error(st, NULL, NULL, "key 'type' is missing");
-    if (!st->dev_bad && st->have_base != st->have_irq)
-        device_error(st, NULL, NULL, "static placement needs both 'base' and 'irq'");
-    if (!st->dev_bad && st->have_base && dev->domid < 0 && !dev->domain_name[0])
-        device_error(st, NULL, NULL, "static placement needs 'domain'");
-    dev->is_static = st->have_base && st->have_irq;
-    for (unsigned i = 0; !st->dev_bad && st->cfg && i < st->cfg->nr_devices; i++)
-        if (strcmp(st->cfg->devices[i].name, dev->name) == 0)
-            device_error(st, NULL, NULL, "a device of this name already exists");
-    if (!st->dev_bad && st->cfg) {
-        if (st->cfg->nr_devices == XVD_DEVICES_MAX) {
-            device_error(st, NULL, NULL, "too many devices");
-        } else {
-            st->cfg->devices[st->cfg->nr_devices++] = *dev;
-            kept = true;
+    st->in_device = false;
+    if (!dev->type[0])
+        device_error(st, st->dev_line, "type", NULL, "missing (block, i2c or scmi)");
+    /* Domain alone is fine: it restricts which guest an xl entry is for. */
+    if ((placement & (KEY_BASE | KEY_IRQ)) && (placement & needed) != needed)
+        device_error(st, st->dev_line, NULL, NULL,
+                     "static placement needs %s together (missing:%s%s%s)",
+                     st->cfg ? "'domain', 'base' and 'irq'" : "'base' and 'irq'",
+                     (needed & ~placement & KEY_DOMAIN) ? " domain" : "",
+                     (needed & ~placement & KEY_BASE) ? " base" : "",
+                     (needed & ~placement & KEY_IRQ) ? " irq" : "");
+    dev->is_static = (placement & (KEY_BASE | KEY_IRQ)) == (KEY_BASE | KEY_IRQ);
+    if (st->dev_bad || !st->cfg)
+        return !st->dev_bad;
+    for (unsigned i = 0; i < st->cfg->nr_devices; i++) {
+        if (strcmp(st->cfg->devices[i].name, dev->name) == 0) {
+            device_error(st, st->dev_line, NULL, NULL, "a device of this name already exists");
+            return false;
         }
     }
-    st->line = saved_line;
-    st->in_device = false;
-    return kept || (!st->cfg && !st->dev_bad);
+    if (st->cfg->nr_devices == XVD_DEVICES_MAX) {
+        device_error(st, st->dev_line, NULL, NULL, "more than %d devices", XVD_DEVICES_MAX);
+        return false;
+    }
+    st->cfg->devices[st->cfg->nr_devices++] = *dev;
+    return true;
+}
+
+/* "device NAME" → NAME; NULL if the section is not a device's. */
+static const char *device_section_name(const char *section)
+{
+    size_t len = strlen(DEVICE_SECTION);
+
+    if (strncmp(section, DEVICE_SECTION, len) != 0)
+        return NULL;
+    if (section[len] == '\0')
+        return "";
+    if (section[len] != ' ' && section[len] != '\t')
+        return NULL;
+    section += len;
+    while (*section == ' ' || *section == '\t')
+        section++;
+    return section;
 }
 
 static int on_ini_entry(void *user, const char *section, const char *key,
                         const char *value)
 {
     struct parse_state *st = user;
-    bool is_device = strncmp(section, DEVICE_SECTION, strlen(DEVICE_SECTION)) == 0;
-    const char *name = section + strlen(DEVICE_SECTION);
+    const char *device_name = device_section_name(section);
 
-    if (st->in_device && (!is_device || strcmp(name, st->dev.name) != 0))
-        device_finish(st);
-    if (is_device && !st->in_device)
-        device_begin(st, name);
-    if (is_device)
+    st->section_has_keys = true;
+    if (st->handled_seq != st->section_seq || (device_name && !st->in_device)) {
+        /* First key of a new section (even one named like the last). */
+        if (st->in_device)
+            device_finish(st);
+        st->handled_seq = st->section_seq;
+        if (device_name)
+            device_begin(st, device_name, st->section_line);
+        else if (strcmp(section, "daemon") != 0 && section[0])
+            file_error(st, st->section_line,
+                       "unknown section [%s] (use [daemon] or [device NAME])", section);
+    }
+    if (device_name)
         device_key(st, key, value);
     else if (strcmp(section, "daemon") == 0)
         daemon_key(st, key, value);
-    else
-        daemon_error(st, "unknown section [%s] (use [daemon] or [device NAME])", section);
+    else if (!section[0])
+        file_error(st, st->line, "key '%s' before any section", key);
     return 1; /* keep going: report every device problem, not just the first */
 }
 
+/* A section without keys never reaches on_ini_entry: say so for devices. */
+static void check_empty_section(struct parse_state *st)
+{
+    char msg[400], at[300];
+
+    if (st->section_seq == 0 || st->section_has_keys)
+        return;
+    if (strncmp(st->section_header, "[" DEVICE_SECTION, strlen(DEVICE_SECTION) + 1) != 0)
+        return;
+    where(st, st->section_line, at, sizeof(at));
+    snprintf(msg, sizeof(msg), "%s%s: no keys (needs at least 'type'); skipped", at,
+             st->section_header);
+    report_device_problem(st, msg);
+}
+
+/*
+ * libinih's line source. Besides counting lines it notes section headers
+ * the way libinih recognises them ('[' first on the line, unless the line
+ * is indented and so continues the previous value) and overlong lines.
+ */
 static char *read_line(char *buf, int len, void *stream)
 {
     struct parse_state *st = stream;
     char *line = fgets(buf, len, st->file);
+    size_t n;
+    char *start;
+    int c;
 
-    if (line)
-        st->line++;
+    if (!line) {
+        check_empty_section(st);
+        return NULL;
+    }
+    st->line++;
+    n = strlen(line);
+    if (n == (size_t)len - 1 && line[n - 1] != '\n') {
+        c = fgetc(st->file);
+        if (c != EOF && c != '\n') {
+            /* libinih would parse the rest as a line of its own: drop it all. */
+            if (!st->overlong_line) {
+                st->overlong_line = st->line;
+                st->max_line = (unsigned)len - 1;
+            }
+            while ((c = fgetc(st->file)) != EOF && c != '\n')
+                ;
+            line[0] = '\0';
+            return line;
+        }
+    }
+    start = line;
+    if (st->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+        start += 3;     /* libinih skips a UTF-8 BOM */
+    while (*start == ' ' || *start == '\t')
+        start++;
+    if (*start == '[' && (start == line || st->line == 1 || !st->section_has_keys)) {
+        check_empty_section(st);
+        st->section_seq++;
+        st->section_line = st->line;
+        st->section_has_keys = false;
+        snprintf(st->section_header, sizeof(st->section_header), "%.*s",
+                 (int)strcspn(start, "]\r\n") + (strchr(start, ']') ? 1 : 0), start);
+    }
     return line;
 }
 
@@ -317,10 +589,11 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
 {
     struct parse_state st = { .cfg = cfg, .path = path, .warn = warn,
                               .err = err, .errlen = errlen };
+    bool read_failed;
     int rc;
 
     err[0] = '\0';
-    st.file = fopen(path, "r");
+    st.file = fopen(path, "re");
     if (!st.file) {
         rc = -errno;
         snprintf(err, errlen, "%s: %s", path, strerror(-rc));
@@ -329,11 +602,19 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
     rc = ini_parse_stream(read_line, &st, on_ini_entry, &st);
     if (st.in_device)
         device_finish(&st);
+    read_failed = ferror(st.file);
     fclose(st.file);
-    if (rc > 0 && !st.fatal) {
-        st.line = (unsigned)rc;
-        daemon_error(&st, "syntax error");
+    if (read_failed) {
+        snprintf(err, errlen, "%s: cannot read (is it a directory?)", path);
+        return -EIO;
     }
+    if (st.overlong_line)
+        file_error(&st, st.overlong_line, "line longer than %u characters", st.max_line);
+    if (rc > 0)
+        file_error(&st, (unsigned)rc, "syntax error (expected [section], key = value, "
+                   "or a ; comment)");
+    else if (rc < 0)
+        file_error(&st, 0, "out of memory");
     return st.fatal;
 }
 
@@ -341,22 +622,25 @@ int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
                             char *err, size_t errlen)
 {
     struct parse_state st = { .err = err, .errlen = errlen };
-    char buf[1024];
-    char *save = NULL;
+    char buf[SPEC_MAX];
+    char *item, *next;
 
     err[0] = '\0';
     if (strlen(spec) >= sizeof(buf)) {
-        snprintf(err, errlen, "too long");
+        snprintf(err, errlen, "longer than %zu characters", sizeof(buf) - 1);
         return -EINVAL;
     }
     snprintf(buf, sizeof(buf), "%s", spec);
-    device_begin(&st, "");
-    st.dev_bad = false; /* a spec may leave the name to the caller */
-    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(item, '=');
+    device_begin(&st, "", 0);
+    for (item = buf; item && !st.dev_bad; item = next) {
+        char *eq;
 
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        eq = strchr(item, '=');
         if (!eq || eq == item) {
-            device_error(&st, item, "", "expected key=value");
+            device_error(&st, 0, NULL, NULL, "'%s': expected key=value", item);
             break;
         }
         *eq = '\0';
@@ -370,9 +654,10 @@ int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
 
 const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key)
 {
-    for (unsigned i = 0; i < dev->nr_opts; i++)
+    for (unsigned i = 0; i < dev->nr_opts; i++) {
         if (strcmp(dev->opts[i].key, key) == 0)
             return dev->opts[i].value;
+    }
     return NULL;
 }
 
@@ -403,7 +688,7 @@ int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
         return 0;
     }
     if (!parse_bool(v, out)) {
-        snprintf(err, errlen, "device %s: key '%s': bad value '%s' (yes|no)",
+        snprintf(err, errlen, "device %s: key '%s': bad value '%s' (must be yes|no)",
                  dev->name, key, v);
         return -EINVAL;
     }
