@@ -152,6 +152,7 @@ void xvx_device_destroy(struct xvx_device *xd)
         xvd_loop_cancel(g->loop, &xd->work[i].deferred);
     /* Releases every ring mapping; the device drops in-flight state. */
     xv_device_reset(&xd->dev->xv);
+    xvd_ratelimit_flush(&xd->ratelimit, xd->log_ctx);
     xd->dev->type->destroy(xd->dev);
     free(xd->work);
     free(xd);

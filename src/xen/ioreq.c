@@ -138,6 +138,7 @@ void xvx_guest_destroy(struct xvx_guest *g)
 
     while (g->devices)
         xvx_device_destroy(g->devices);
+    xvd_ratelimit_flush(&g->ratelimit, g->log_ctx);
     xvx_gmem_release(g);
     if (g->xce) {
         if (g->xce_fd >= 0)
