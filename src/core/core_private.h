@@ -24,6 +24,11 @@
 #define xv_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define xv_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
+static inline bool is_power_of_two(uint32_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
 void xv_vq_enable(struct xv_vq *vq);
 void xv_vq_release(struct xv_vq *vq);
 void xv_report(struct xv_device *dev, int queue, enum xv_fault fault);

@@ -2,11 +2,6 @@
 /* Device lifecycle: init, reset, feature set, NEEDS_RESET, queue dispatch. */
 #include "core_private.h"
 
-static bool is_power_of_two(uint32_t x)
-{
-    return x != 0 && (x & (x - 1)) == 0;
-}
-
 int xv_device_init(struct xv_device *dev, const struct xv_device_ops *ops,
                    const struct xv_platform *platform, struct xv_vq *vqs)
 {

@@ -67,11 +67,6 @@ static void set_used_elem(struct xv_vq *vq, uint16_t slot, uint32_t id,
     elem[1] = xv_le32(len);
 }
 
-static bool is_power_of_two(uint32_t x)
-{
-    return x != 0 && (x & (x - 1)) == 0;
-}
-
 static bool ring_config_valid(const struct xv_vq *vq)
 {
     return is_power_of_two(vq->num) &&

@@ -104,13 +104,15 @@ static bool parse_bool(const char *v, bool *out)
  * no leading blanks, no octal (an "033" irq is 33, not 27), and "0x"
  * alone is not zero.
  */
-static bool parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+bool xvd_parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
     const char *digits = v;
     unsigned long long n;
     int base = 10;
     char *end;
 
+    if (!v)
+        return false; /* a missing value (e.g. an absent xenstore key) */
     if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
         base = 16;
         digits = v + 2;
@@ -125,7 +127,7 @@ static bool parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-static int parse_log_level(const char *v)
+int xvd_parse_log_level(const char *v)
 {
     static const struct { const char *name; int level; } levels[] = {
         { "error", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
@@ -136,6 +138,17 @@ static int parse_log_level(const char *v)
         if (strcmp(v, levels[i].name) == 0)
             return levels[i].level;
     }
+    return -1;
+}
+
+int xvd_parse_log_target(const char *v)
+{
+    if (strcmp(v, "auto") == 0)
+        return XVD_LOG_TARGET_AUTO;
+    if (strcmp(v, "journal") == 0)
+        return XVD_LOG_TARGET_JOURNAL;
+    if (strcmp(v, "stderr") == 0)
+        return XVD_LOG_TARGET_STDERR;
     return -1;
 }
 
@@ -270,7 +283,7 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
     if (strcmp(key, "log-level") == 0) {
         if (!daemon_key_once(st, KEY_LOG_LEVEL, key))
             return;
-        level = parse_log_level(value);
+        level = xvd_parse_log_level(value);
         if (level < 0)
             file_error(st, st->line, "[daemon] key 'log-level': bad value '%s' "
                        "(must be error|warning|notice|info|debug)", value);
@@ -279,12 +292,9 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
     } else if (strcmp(key, "log-target") == 0) {
         if (!daemon_key_once(st, KEY_LOG_TARGET, key))
             return;
-        if (strcmp(value, "auto") == 0)
-            cfg->log_target = XVD_LOG_TARGET_AUTO;
-        else if (strcmp(value, "journal") == 0)
-            cfg->log_target = XVD_LOG_TARGET_JOURNAL;
-        else if (strcmp(value, "stderr") == 0)
-            cfg->log_target = XVD_LOG_TARGET_STDERR;
+        level = xvd_parse_log_target(value);
+        if (level >= 0)
+            cfg->log_target = (enum xvd_log_target)level;
         else
             file_error(st, st->line, "[daemon] key 'log-target': bad value '%s' "
                        "(must be auto|journal|stderr)", value);
@@ -295,7 +305,7 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
     } else if (strcmp(key, "max-requests-per-wakeup") == 0) {
         if (!daemon_key_once(st, KEY_MAX_REQUESTS, key))
             return;
-        if (!parse_u64(value, 1, 65535, &n))
+        if (!xvd_parse_u64(value, 1, 65535, &n))
             file_error(st, st->line, "[daemon] key 'max-requests-per-wakeup': "
                        "bad value '%s' (must be 1..65535)", value);
         else
@@ -369,7 +379,7 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
         if (!device_key_once(st, KEY_DOMAIN, key, value))
             return;
         if (isdigit((unsigned char)value[0])) {
-            if (parse_u64(value, 0, DOMID_MAX, &n))
+            if (xvd_parse_u64(value, 0, DOMID_MAX, &n))
                 dev->domid = (int)n;
             else
                 device_error(st, st->line, key, value, "a domain id must be 0..%d",
@@ -382,7 +392,7 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
     } else if (strcmp(key, "base") == 0) {
         if (!device_key_once(st, KEY_BASE, key, value))
             return;
-        if (!parse_u64(value, 0, UINT64_MAX - XVD_MMIO_WINDOW + 1, &n))
+        if (!xvd_parse_u64(value, 0, UINT64_MAX - XVD_MMIO_WINDOW + 1, &n))
             device_error(st, st->line, key, value, "must be an address, decimal or 0x-hex");
         else if (n % XVD_MMIO_WINDOW)
             device_error(st, st->line, key, value, "must be 0x%x-aligned", XVD_MMIO_WINDOW);
@@ -391,7 +401,7 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
     } else if (strcmp(key, "irq") == 0) {
         if (!device_key_once(st, KEY_IRQ, key, value))
             return;
-        if (!parse_u64(value, IRQ_MIN, IRQ_MAX, &n))
+        if (!xvd_parse_u64(value, IRQ_MIN, IRQ_MAX, &n))
             device_error(st, st->line, key, value, "must be %d..%d", IRQ_MIN, IRQ_MAX);
         else
             dev->irq = (unsigned)n;
@@ -670,7 +680,7 @@ int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key, uint64_t def
         *out = def;
         return 0;
     }
-    if (!parse_u64(v, min, max, out)) {
+    if (!xvd_parse_u64(v, min, max, out)) {
         snprintf(err, errlen, "device %s: key '%s': bad value '%s' (must be %" PRIu64
                  "..%" PRIu64 ")", dev->name, key, v, min, max);
         return -EINVAL;

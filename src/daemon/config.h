@@ -68,6 +68,13 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
 /* Parse "type=block,path=/x.img,base=0x2000000,irq=33" into dev. */
 int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
                             char *err, size_t errlen);
+/* The value parsers every part of the daemon uses. Numbers are decimal
+ * or 0x-hex, no sign, no octal, within [min, max]; NULL is invalid. */
+bool xvd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* error|warning|notice|info|debug -> LOG_*, or -1. */
+int xvd_parse_log_level(const char *name);
+/* auto|journal|stderr -> enum xvd_log_target, or -1. */
+int xvd_parse_log_target(const char *name);
 /* A device option's value, or NULL. */
 const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key);
 /* Helpers that also write "device NAME: key 'K': bad value 'V' (why)". */

@@ -35,7 +35,7 @@ struct daemon {
     struct xvd_device_conf cli_devices[CLI_DEVICES_MAX];
     unsigned nr_cli_devices;
     int cli_log_level;
-    const char *cli_log_target;
+    int cli_log_target;         /* -1: not given */
     bool no_xenstore;
 
     struct xvd_loop *loop;
@@ -73,19 +73,6 @@ static void usage(FILE *out)
         "See xenvirtiod(8) and xenvirtiod.conf(5).\n");
 }
 
-static int parse_log_level(const char *s)
-{
-    static const struct { const char *name; int level; } levels[] = {
-        { "error", LOG_ERR }, { "warning", LOG_WARNING },
-        { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-    };
-
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-        if (strcmp(s, levels[i].name) == 0)
-            return levels[i].level;
-    return -1;
-}
-
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
     enum { OPT_LOG_LEVEL = 256, OPT_LOG_TARGET, OPT_NO_XENSTORE };
@@ -106,6 +93,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 
     d->config_path = DEFAULT_CONFIG;
     d->cli_log_level = -1;
+    d->cli_log_target = -1;
     while ((c = getopt_long(argc, argv, "c:fd:D:hV", options, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -115,19 +103,18 @@ static int parse_args(struct daemon *d, int argc, char **argv)
         case 'f':
             break;
         case OPT_LOG_LEVEL:
-            d->cli_log_level = parse_log_level(optarg);
+            d->cli_log_level = xvd_parse_log_level(optarg);
             if (d->cli_log_level < 0) {
                 fprintf(stderr, "xenvirtiod: --log-level: bad value '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_LOG_TARGET:
-            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "journal") != 0 &&
-                strcmp(optarg, "stderr") != 0) {
+            d->cli_log_target = xvd_parse_log_target(optarg);
+            if (d->cli_log_target < 0) {
                 fprintf(stderr, "xenvirtiod: --log-target: bad value '%s'\n", optarg);
                 return 2;
             }
-            d->cli_log_target = optarg;
             break;
         case 'd':
             d->cli_domain = optarg;
@@ -532,10 +519,8 @@ int main(int argc, char **argv)
         return 1;
     if (d->cli_log_level >= 0)
         d->cfg.log_level = d->cli_log_level;
-    if (d->cli_log_target)
-        d->cfg.log_target = strcmp(d->cli_log_target, "journal") == 0 ?
-            XVD_LOG_TARGET_JOURNAL : strcmp(d->cli_log_target, "stderr") == 0 ?
-            XVD_LOG_TARGET_STDERR : XVD_LOG_TARGET_AUTO;
+    if (d->cli_log_target >= 0)
+        d->cfg.log_target = (enum xvd_log_target)d->cli_log_target;
     xvd_log_init(d->cfg.log_level, d->cfg.log_target);
 
     d->loop = xvd_loop_new();

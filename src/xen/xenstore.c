@@ -68,27 +68,11 @@ static bool write_key(struct xvx_discovery *d, const char *dir, const char *key,
     return xs_write(d->xs, XBT_NULL, path, value, strlen(value));
 }
 
-/* libxl writes base in decimal for disks and 0x-hex for generic devices. */
-static bool parse_number(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int read_state(struct xvx_discovery *d, const char *dir)
 {
     char *s = read_key(d, dir, "state");
     uint64_t v = 0;
-    bool ok = parse_number(s, 8, &v);
+    bool ok = xvd_parse_u64(s, 0, 8, &v);
 
     free(s);
     return ok ? (int)v : -1;
@@ -152,13 +136,13 @@ static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev
     if (transport && strcmp(transport, "mmio") != 0) {
         snprintf(err, errlen, "key 'transport': unsupported value '%s' "
                  "(only mmio)", transport);
-    } else if (!parse_number(base_s, UINT64_MAX - XV_MMIO_WINDOW_SIZE, base)) {
+    } else if (!xvd_parse_u64(base_s, 0, UINT64_MAX - XV_MMIO_WINDOW_SIZE, base)) {
         snprintf(err, errlen, "key 'base': bad value '%s'",
                  base_s ? base_s : "(missing)");
-    } else if (!parse_number(irq_s, 1019, &irq_v) || irq_v < 32) {
+    } else if (!xvd_parse_u64(irq_s, 32, 1019, &irq_v)) {
         snprintf(err, errlen, "key 'irq': bad value '%s' (must be 32..1019)",
                  irq_s ? irq_s : "(missing)");
-    } else if (grant_s && !parse_number(grant_s, 1, &grant_v)) {
+    } else if (grant_s && !xvd_parse_u64(grant_s, 0, 1, &grant_v)) {
         snprintf(err, errlen, "key 'grant_usage': bad value '%s' (0 or 1)",
                  grant_s);
     } else if (dev->kind == KIND_VIRTIO && !parse_virtio_type(type_s, &virtio_id)) {
@@ -309,7 +293,7 @@ static bool parse_id(const char *s, unsigned max, unsigned *out)
 {
     uint64_t v;
 
-    if (!parse_number(s, max, &v) || (s[0] == '0' && s[1]))
+    if (!xvd_parse_u64(s, 0, max, &v) || (s[0] == '0' && s[1]))
         return false;
     *out = (unsigned)v;
     return true;
