@@ -282,11 +282,29 @@ static void run_group(struct xv_i2c *i2c, unsigned n, bool fail_all)
     i2c->nr_pending = 0;
 }
 
+/*
+ * An open group whose chains leave no room in the ring for one more
+ * request can never be closed by the driver (Linux kicks what it could add
+ * and waits): fail it rather than hold it forever or run half a
+ * transaction on the bus.
+ */
+static bool open_group_fills_ring(struct xv_i2c *i2c)
+{
+    unsigned used = 0;
+    unsigned smallest = xv_device_has_feature(i2c->vq.dev, XV_F_INDIRECT_DESC)
+                        ? 1 : 2; /* out_hdr and in_hdr at least */
+
+    for (unsigned i = 0; i < i2c->nr_pending; i++)
+        used += i2c->reqs[i].chain.ring_descs;
+    return i2c->nr_pending && used + smallest > i2c->vq.num;
+}
+
 static void i2c_queue_work(struct xv_device *dev, unsigned queue)
 {
     struct xv_i2c *i2c = xv_i2c_from_device(dev);
     struct xv_vq *vq;
     unsigned budget, done = 0;
+    int ret = 1;
     bool more;
 
     if (!i2c || queue != 0)
@@ -294,8 +312,7 @@ static void i2c_queue_work(struct xv_device *dev, unsigned queue)
     vq = &i2c->vq;
     budget = i2c->params.max_requests_per_call;
     do {
-        int ret = 1;
-
+        ret = 1;
         xv_vq_disable_notify(vq);
         while (done < budget) {
             unsigned idx = i2c->nr_pending;
@@ -332,6 +349,10 @@ static void i2c_queue_work(struct xv_device *dev, unsigned queue)
             break;
         }
     } while (more);
+    if (ret == 0 && !i2c->overflow && open_group_fills_ring(i2c)) {
+        report(i2c, XV_I2C_EV_GROUP_TOO_LONG, NO_ADDR);
+        run_group(i2c, i2c->nr_pending, true);
+    }
     xv_vq_notify_guest(vq);
 }
 

@@ -172,6 +172,8 @@ struct xv_chain {
     uint16_t nr_writable;
     uint32_t readable_len;
     uint32_t writable_len;
+    uint16_t ring_descs;        /* descriptors it occupies in the ring
+                                   (an indirect table counts as one) */
     uint32_t generation;        /* vq generation it was popped from */
     bool mapped;
 };

@@ -263,6 +263,8 @@ static void walk_chain(struct xv_vq *vq, struct xv_chain *c, struct walk *w)
             break;
         }
         read_desc(table, idx, &d);
+        if (!indirect)
+            c->ring_descs++;
         if (d.flags & XV_VRING_DESC_F_INDIRECT) {
             if (!enter_indirect(vq, &d, indirect, &table_gbuf, &table_iov, w))
                 break;
@@ -330,6 +332,7 @@ int xv_vq_pop(struct xv_vq *vq, struct xv_chain *chain)
 
         chain->nr_readable = chain->nr_writable = 0;
         chain->readable_len = chain->writable_len = 0;
+        chain->ring_descs = 0;
         chain->mapped = false;
         chain->generation = vq->generation;
         walk_chain(vq, chain, &w);

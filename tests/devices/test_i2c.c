@@ -87,6 +87,7 @@ struct fixture {
     struct drv_vq q;
     uint64_t next_gpa;
     uint16_t next_desc;
+    uint16_t qsize;
 };
 
 static void w32(struct fixture *f, uint32_t off, uint32_t val)
@@ -114,9 +115,9 @@ static bool start(struct fixture *f, uint64_t features)
         XV_STATUS_FEATURES_OK);
     if (!(r32(f, XV_MMIO_STATUS) & XV_STATUS_FEATURES_OK))
         return false;
-    drv_vq_layout(&f->q, &f->tp, TP_RAM_GPA, QSIZE);
+    drv_vq_layout(&f->q, &f->tp, TP_RAM_GPA, f->qsize);
     w32(f, XV_MMIO_QUEUE_SEL, 0);
-    w32(f, XV_MMIO_QUEUE_NUM, QSIZE);
+    w32(f, XV_MMIO_QUEUE_NUM, f->qsize);
     w32(f, XV_MMIO_QUEUE_DESC_LOW, (uint32_t)f->q.desc_gpa);
     w32(f, XV_MMIO_QUEUE_DESC_HIGH, (uint32_t)(f->q.desc_gpa >> 32));
     w32(f, XV_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->q.avail_gpa);
@@ -130,7 +131,7 @@ static bool start(struct fixture *f, uint64_t features)
     return true;
 }
 
-static int setup_bus(void **state, bool emulated, unsigned funcs)
+static int setup_bus_ring(void **state, bool emulated, unsigned funcs, uint16_t qsize)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct xv_i2c_params params;
@@ -143,7 +144,8 @@ static int setup_bus(void **state, bool emulated, unsigned funcs)
     f->next_gpa = BUF_GPA;
     f->fake.funcs = funcs;
     xv_i2c_default_params(&params);
-    params.queue_size = QSIZE;
+    params.queue_size = qsize;
+    f->qsize = qsize;
     params.max_transfer = MAXLEN;
     if (emulated) {
         char err[128];
@@ -166,6 +168,11 @@ static int setup_bus(void **state, bool emulated, unsigned funcs)
                                  &params, f->reqs, GROUP), 0);
     *state = f;
     return 0;
+}
+
+static int setup_bus(void **state, bool emulated, unsigned funcs)
+{
+    return setup_bus_ring(state, emulated, funcs, QSIZE);
 }
 
 static int setup(void **state)
@@ -223,13 +230,13 @@ static uint16_t submit(struct fixture *f, const struct seg *s, unsigned n)
     uint16_t head = f->next_desc;
 
     for (unsigned i = 0; i < n; i++) {
-        uint16_t idx = (uint16_t)((head + i) % QSIZE);
+        uint16_t idx = (uint16_t)((head + i) % f->qsize);
 
         drv_desc(&f->q, idx, s[i].gpa, s[i].len,
                  (uint16_t)((s[i].write ? WRITE : 0) | (i + 1 < n ? NEXT : 0)),
-                 (uint16_t)((idx + 1) % QSIZE));
+                 (uint16_t)((idx + 1) % f->qsize));
     }
-    f->next_desc = (uint16_t)((head + n) % QSIZE);
+    f->next_desc = (uint16_t)((head + n) % f->qsize);
     drv_avail_add(&f->q, head);
     return head;
 }
@@ -396,6 +403,36 @@ static void test_group_held_until_complete(void **state)
     assert_int_equal(f->fake.nmsgs[0], 2);
     assert_int_equal(status_of(f, &w), VIRTIO_I2C_MSG_OK);
     assert_int_equal(status_of(f, &r), VIRTIO_I2C_MSG_OK);
+}
+
+/* A ring of 4 without indirect descriptors: one held write (3
+ * descriptors) leaves no room for the request that would close its group.
+ * The driver can't add it, so the device fails the group instead of
+ * waiting forever, and nothing reaches the bus. */
+static int setup_small_ring(void **state)
+{
+    return setup_bus_ring(state, false,
+                          XV_I2C_FUNC_I2C | XV_I2C_FUNC_ZERO_LEN | XV_I2C_FUNC_10BIT_ADDR, 4);
+}
+
+static void test_open_group_filling_ring_fails(void **state)
+{
+    struct fixture *f = *state;
+    const uint8_t b = 1;
+    struct req w, next;
+
+    assert_true(start(f, F_DRIVER));
+    w = queue_req(f, A7(0x50), FN, &b, 1);
+    kick(f);
+    assert_int_equal(f->fake.calls, 0);
+    assert_int_equal(drv_used_idx(&f->q), 1);
+    assert_int_equal(status_of(f, &w), VIRTIO_I2C_MSG_ERR);
+    assert_int_equal(xv_i2c_in_flight(&f->i2c), 0);
+    /* The queue keeps serving: the next request goes to the bus. */
+    next = queue_req(f, A7(0x50), 0, &b, 1);
+    kick(f);
+    assert_int_equal(f->fake.calls, 1);
+    assert_int_equal(status_of(f, &next), VIRTIO_I2C_MSG_OK);
 }
 
 static void test_group_too_long(void **state)
@@ -784,6 +821,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_next_in_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bus_failure_fails_the_group, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_open_group_filling_ring_fails,
+                                        setup_small_ring, teardown),
         cmocka_unit_test_setup_teardown(test_group_held_until_complete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_group_too_long, setup, teardown),
