@@ -169,13 +169,16 @@ int xvd_i2c_smbus_map(const struct xv_i2c_msg *msgs, unsigned n,
         op->data[1] = m->buf[2];
         need = I2C_FUNC_SMBUS_WRITE_WORD_DATA;
     } else if (n == 1) {
-        /* Block write: command, count, count bytes. */
-        if (m->buf[1] != m->len - 2 || m->buf[1] > I2C_SMBUS_BLOCK_MAX)
+        /* Block write: command, count, count bytes. The buffer may be
+         * guest memory another vCPU can change: check the copy, not it. */
+        if (m->len < 2 || m->len - 2u > I2C_SMBUS_BLOCK_MAX)
+            return -EOPNOTSUPP;
+        memcpy(op->data, m->buf + 1, m->len - 1u);
+        if (op->data[0] != m->len - 2)
             return -EOPNOTSUPP;
         op->read_write = I2C_SMBUS_WRITE;
         op->size = I2C_SMBUS_BLOCK_DATA;
         op->command = m->buf[0];
-        memcpy(op->data, m->buf + 1, m->len - 1u);
         need = I2C_FUNC_SMBUS_WRITE_BLOCK_DATA;
     } else {
         /* Write the command, then read with a repeated start. */
