@@ -97,9 +97,13 @@ static void kick(void *opaque)
     } while (r == -EINTR);
     u->submit_calls++;
     if (r < 0) {
-        /* The SQEs stay in the ring: the next kick or completion retries. */
+        /* The SQEs stay in the ring. If every slot is busy, no guest kick
+         * will submit again and no completion may come: wake our own
+         * eventfd so the loop's next turn polls, which retries. */
         xvd_log_ratelimited(&u->ratelimit, LOG_WARNING, u->log_ctx,
                             "io_uring_submit: %s", strerror(-r));
+        if (u->efd >= 0)
+            eventfd_write(u->efd, 1);
         return;
     }
     u->queued = (unsigned)r >= u->queued ? 0 : u->queued - (unsigned)r;
@@ -164,8 +168,11 @@ static void finish(struct xvd_blk_file *f, uint64_t tag, int res)
         xv_blk_complete_io(req, res < 0 ? res : 0);
         return;
     }
-    if (res == -EINVAL && (tag & TAG_DIRECT)) {
-        done = 0;               /* the filesystem wants more alignment */
+    if ((res == -EINVAL || res == -EFAULT) && (tag & TAG_DIRECT)) {
+        /* The filesystem wants more alignment, or the buffer is a foreign
+         * (privcmd, VM_PFNMAP) mapping O_DIRECT cannot pin: redo the rest
+         * through the page cache. */
+        done = 0;
     } else if (res < 0) {
         xv_blk_complete_io(req, res);
         return;
