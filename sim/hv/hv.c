@@ -1549,14 +1549,22 @@ static int listen_on(const char *path)
         errno = ENAMETOOLONG;
         return -1;
     }
-    strcpy(sun.sun_path, path);
+    /* Bind under a temporary name and rename once listening: a client that
+     * waits for the path to appear must never find a socket that refuses. */
+    if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.new", path) >=
+        sizeof(sun.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         return -1;
     }
-    unlink(path);
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0) {
+    unlink(sun.sun_path);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0 ||
+        rename(sun.sun_path, path) < 0) {
         int saved = errno;
+        unlink(sun.sun_path);
         close(fd);
         errno = saved;
         return -1;

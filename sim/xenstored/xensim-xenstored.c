@@ -32,15 +32,22 @@ int daemon_listen(const char *path)
     if (strlen(path) >= sizeof(addr.sun_path)) {
         return -ENAMETOOLONG;
     }
-    strcpy(addr.sun_path, path);
+    /* Bind under a temporary name and rename once listening: a client that
+     * waits for the path to appear must never find a socket that refuses. */
+    if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s.new", path) >=
+        sizeof(addr.sun_path)) {
+        return -ENAMETOOLONG;
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -errno;
     }
-    unlink(path);   /* a stale socket of an earlier run */
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+    unlink(addr.sun_path);   /* a stale socket of an earlier run */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 64) < 0 ||
+        rename(addr.sun_path, path) < 0) {
         int err = -errno;
 
+        unlink(addr.sun_path);
         close(fd);
         return err;
     }
