@@ -9,15 +9,22 @@ out=${1:-$top/build}/freestanding
 mkdir -p "$out"
 allowed='^(memcpy|memset|memmove|memcmp)$'
 status=0
+# The SCMI server engine: everything in devices/scmi/ but the daemon's glue.
+scmi_engine=()
+for name in scmi scmi_base scmi_clock scmi_reset scmi_power scmi_perf \
+            scmi_voltage scmi_sensor scmi_virtio; do
+    scmi_engine+=("$top/devices/scmi/$name.c")
+done
 for target in "cortex-r5 -mthumb" "cortex-m4 -mthumb"; do
     cpu=${target%% *}
     objs=()
     # The core plus every device's portable protocol engine.
-    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c "$top"/devices/i2c/i2c.c; do
+    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c "$top"/devices/i2c/i2c.c \
+               "${scmi_engine[@]}"; do
         obj="$out/$cpu-$(basename "${src%.c}").o"
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -mcpu=$target -Os -std=c11 -ffreestanding -nostdlib \
-            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -I"$top/devices/i2c" -c "$src" -o "$obj"
+            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -I"$top/devices/i2c" -I"$top/devices/scmi" -c "$src" -o "$obj"
         objs+=("$obj")
     done
     core_objs=("$out/$cpu"-{device,mmio,virtqueue,fault}.o)

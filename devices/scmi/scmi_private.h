@@ -19,7 +19,7 @@ struct xv_scmi_msg {
     const uint8_t *params;      /* after the header */
     size_t params_len;
     uint8_t *out;               /* return values, after the status word */
-    size_t out_cap;             /* <= XV_SCMI_MAX_PAYLOAD - 4 */
+    size_t out_cap;             /* <= XV_SCMI_MAX_PAYLOAD */
     size_t out_len;             /* written so far */
 };
 
@@ -86,10 +86,16 @@ bool xv_scmi_name_is_long(const char *name);
 bool xv_scmi_lookup(const struct xv_scmi_agent *agent, enum xv_scmi_kind kind,
                     uint32_t id, unsigned *index);
 
+/* The platform's ops table, never NULL (empty when the embedder gave none:
+ * every NULL hook succeeds). */
+const struct xv_scmi_platform_ops *xv_scmi_ops(const struct xv_scmi_server *s);
+
 /* P2A: the agent has a channel. send_delayed() queues a delayed response
  * (kept until a buffer is available); notify() sends a notification to
  * every agent subscribed to (kind, index) through bit 'slot' of
- * agent->notify[] (dropped when no buffer). payload excludes the header. */
+ * agent->notify[] (dropped when no buffer). payload excludes the header and
+ * is host-order 32-bit words (len a multiple of 4); for notify() word 0 is the agent that caused the change and word 1 the resource
+ * id, rewritten to each recipient's own id. */
 bool xv_scmi_has_p2a(const struct xv_scmi_agent *agent);
 void xv_scmi_send_delayed(struct xv_scmi_server *server,
                           struct xv_scmi_agent *agent, uint32_t hdr,
