@@ -5,10 +5,12 @@
 #include "block/blk_file.h"
 #include "device_type.h"
 #include "i2c/i2c_dev.h"
+#include "scmi/scmi_dev.h"
 
 static const struct xvd_device_type *const device_types[] = {
     &xvd_block_type,
     &xvd_i2c_type,
+    &xvd_scmi_type,
 };
 
 #define NR_DEVICE_TYPES (sizeof(device_types) / sizeof(device_types[0]))
@@ -31,4 +33,23 @@ const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id)
             return device_types[i];
     }
     return NULL;
+}
+
+int xvd_device_types_configure(const struct xvd_config *cfg, struct xvd_loop *loop,
+                               char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
+        if (device_types[i]->configure &&
+            device_types[i]->configure(cfg, loop, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void xvd_device_types_unconfigure(void)
+{
+    for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
+        if (device_types[i]->unconfigure)
+            device_types[i]->unconfigure();
+    }
 }

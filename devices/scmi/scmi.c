@@ -59,8 +59,10 @@ size_t xv_scmi_out_room(const struct xv_scmi_msg *m)
 
 bool xv_scmi_put_bytes(struct xv_scmi_msg *m, const void *p, size_t n)
 {
-    if (n > xv_scmi_out_room(m))
+    if (n > xv_scmi_out_room(m)) {
+        m->overflow = true;
         return false;
+    }
     memcpy(m->out + m->out_len, p, n);
     m->out_len += n;
     return true;
@@ -483,6 +485,9 @@ void xv_scmi_agent_remove(struct xv_scmi_server *server,
 void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
                               struct xv_scmi_agent *agent)
 {
+    const struct xv_scmi_agent *caller = server->caller;
+
+    server->caller = agent;
     xv_scmi_clock_drop(server, agent);
     xv_scmi_reset_drop(server, agent);
     xv_scmi_power_drop(server, agent);
@@ -493,6 +498,7 @@ void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
     agent->base_error_notify = false;
     agent->pending_head = 0;
     agent->pending_count = 0;
+    server->caller = caller;
 }
 
 void xv_scmi_agent_set_p2a(struct xv_scmi_agent *agent, xv_scmi_p2a_fn *p2a,
@@ -584,8 +590,15 @@ size_t xv_scmi_handle(struct xv_scmi_server *server,
     m.out_cap = resp_cap - 8;
     if (m.params_len > XV_SCMI_MAX_PAYLOAD)
         status = SCMI_PROTOCOL_ERROR;
-    else
+    else {
+        server->caller = agent;
         status = dispatch(&m);
+        server->caller = NULL;
+        /* The driver gave less room than the reply needs (vhost-device-scmi
+         * answers the same); multi-part replies are cut, never this. */
+        if (status == SCMI_SUCCESS && m.overflow)
+            status = SCMI_COMMS_ERROR;
+    }
     agent->messages++;
     put_le32(out, m.hdr);
     put_le32(out + 4, (uint32_t)status);

@@ -273,6 +273,9 @@ struct xv_scmi_server {
     uint32_t perf_level[XV_SCMI_MAX_RESOURCES];
     uint32_t perf_min[XV_SCMI_MAX_RESOURCES];
     uint32_t perf_max[XV_SCMI_MAX_RESOURCES];
+    /* The agent whose message or vote drop is being handled (NULL
+     * otherwise): platform ops may read it, e.g. to log who asked. */
+    const struct xv_scmi_agent *caller;
     /* Optional: a guest-triggered oddity, for the embedder's rate-limited
      * log (status is the SCMI status answered). */
     void (*event)(void *opaque, const struct xv_scmi_agent *agent,

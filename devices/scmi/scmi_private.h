@@ -21,6 +21,7 @@ struct xv_scmi_msg {
     uint8_t *out;               /* return values, after the status word */
     size_t out_cap;             /* <= XV_SCMI_MAX_PAYLOAD */
     size_t out_len;             /* written so far */
+    bool overflow;              /* a value did not fit: COMMS_ERROR */
 };
 
 /* A command handler: returns the SCMI status; on SUCCESS the return

@@ -157,6 +157,9 @@ int guest_cmd_i2c_eeprom(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_sensor(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_probe_addr(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_failnext(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_scmi_boot(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_scmi_shell(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_scmi_flood(struct guest_ctx *ctx, int argc, char **argv);
 /* `misbehave list`: needs no domain. */
 void guest_misbehave_list(void);
 

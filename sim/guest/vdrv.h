@@ -512,6 +512,7 @@ struct vdrv_scmi_reply {
     int32_t status;
     uint8_t payload[VDRV_SCMI_MAX_MSG_SIZE]; /* return values after status */
     uint32_t len;               /* bytes in payload */
+    uint32_t used;              /* used length the device reported (raw) */
 };
 
 int vdrv_scmi_init(struct vdrv_scmi *scmi, const struct vdrv_transport *t,
@@ -522,6 +523,9 @@ void vdrv_scmi_remove(struct vdrv_scmi *scmi);
 int vdrv_scmi_xfer(struct vdrv_scmi *scmi, uint8_t protocol, uint8_t msg_id,
                    const void *tx, uint32_t tx_len, uint32_t rx_len,
                    struct vdrv_scmi_reply *reply);
+/* Send msg (header included) unchanged; reply->used is the used length. */
+int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
+                       uint32_t rx_len, struct vdrv_scmi_reply *reply);
 /* BASE helpers: 0, or a negative errno; an SCMI error status is mapped
  * as scmi_to_linux_errno does (NOT_SUPPORTED -> -EOPNOTSUPP, ...). */
 int vdrv_scmi_status_to_errno(int32_t status);

@@ -259,3 +259,46 @@ int vdrv_scmi_base_vendor(struct vdrv_scmi *scmi, char vendor[16])
 {
     return base_query(scmi, VDRV_SCMI_BASE_DISCOVER_VENDOR, 16, vendor);
 }
+
+/* Send bytes as they are (hostile tests): msg is the whole message, the
+ * header included; no token check on the reply. */
+int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
+                       uint32_t rx_len, struct vdrv_scmi_reply *reply)
+{
+    struct vdrv_device *dev = &scmi->dev;
+    struct vdrv_inflight *f;
+    struct vdrv_sg sg[2];
+    uint32_t rx_hdr, used;
+    int32_t status;
+    int err;
+
+    if (!dev->driver_ok)
+        return -ENODEV;
+    if (len > SCMI_RX_OFF || rx_len > VDRV_SCMI_MAX_MSG_SIZE)
+        return -EINVAL;
+    f = vdrv_inflight_new(dev, SCMI_RX_OFF + SCMI_PDU_SIZE);
+    if (!f)
+        return -ENOMEM;
+    memcpy(f->mem, msg, len);
+    sg[0] = (struct vdrv_sg){ f->gpa, len, 0 };
+    sg[1] = (struct vdrv_sg){ f->gpa + SCMI_RX_OFF, 8 + rx_len, 0 };
+    /* An empty message is a chain with no device-readable part at all. */
+    err = vdrv_inflight_run(f, &dev->vqs[VIRTIO_SCMI_VQ_TX], len ? sg : sg + 1,
+                            len ? 1 : 0, 1);
+    if (err) {
+        vdrv_inflight_release(f);
+        return err;
+    }
+    used = f->req.used_len;
+    memcpy(&rx_hdr, f->mem + SCMI_RX_OFF, 4);
+    memcpy(&status, f->mem + SCMI_RX_OFF + 4, 4);
+    reply->hdr = le32toh(rx_hdr);
+    reply->status = (int32_t)le32toh((uint32_t)status);
+    reply->len = used >= 8 ? used - 8 : 0;
+    if (reply->len > rx_len)
+        reply->len = rx_len;
+    memcpy(reply->payload, f->mem + SCMI_RX_OFF + 8, reply->len);
+    reply->used = used;
+    vdrv_inflight_release(f);
+    return 0;
+}

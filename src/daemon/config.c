@@ -64,6 +64,8 @@ struct parse_state {
     unsigned handled_seq;       /* section_seq the handler last saw */
     unsigned overlong_line;     /* first line longer than libinih's buffer */
     unsigned max_line;          /* that buffer's length, less the NUL */
+    /* The device-type section being read, if any. */
+    struct xvd_section_conf *sec;
     /* The device being read. */
     struct xvd_device_conf dev;
     bool in_device;
@@ -486,6 +488,138 @@ static bool device_finish(struct parse_state *st)
     return true;
 }
 
+/* ---- sections device types interpret: [scmi], [scmi-clock NAME] ---- */
+
+static const struct {
+    const char *kind;
+    bool named;
+} type_sections[] = {
+    { "scmi", false },
+    { "scmi-clock", true }, { "scmi-reset", true }, { "scmi-power", true },
+    { "scmi-perf", true }, { "scmi-voltage", true }, { "scmi-sensor", true },
+};
+
+#define NR_TYPE_SECTIONS (sizeof(type_sections) / sizeof(type_sections[0]))
+
+/* Split "kind NAME"; returns the index in type_sections or -1. */
+static int type_section(const char *section, char *name, size_t namelen)
+{
+    size_t klen = strcspn(section, " \t");
+    const char *rest = section + klen;
+
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    for (size_t i = 0; i < NR_TYPE_SECTIONS; i++) {
+        if (strlen(type_sections[i].kind) == klen &&
+            strncmp(section, type_sections[i].kind, klen) == 0) {
+            snprintf(name, namelen, "%s", rest);
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void section_begin(struct parse_state *st, const char *section)
+{
+    char name[XVD_VALUE_MAX];
+    int t = type_section(section, name, sizeof(name));
+    struct xvd_config *cfg = st->cfg;
+    struct xvd_section_conf *sec;
+
+    st->sec = NULL;
+    if (type_sections[t].named ? !valid_name(name) : name[0] != '\0') {
+        file_error(st, st->section_line, "[%s]: %s", section,
+                   type_sections[t].named ? "needs a NAME: 1..63 characters: letters, "
+                   "digits, '-', '_', '.'" : "takes no name");
+        return;
+    }
+    for (unsigned i = 0; i < cfg->nr_sections; i++) {
+        if (strcmp(cfg->sections[i].kind, type_sections[t].kind) == 0 &&
+            strcmp(cfg->sections[i].name, name) == 0) {
+            file_error(st, st->section_line, "[%s]: given twice (first at line %u)",
+                       section, cfg->sections[i].line);
+            return;
+        }
+    }
+    if (cfg->nr_sections == XVD_SECTIONS_MAX) {
+        file_error(st, st->section_line, "more than %d [scmi...] sections",
+                   XVD_SECTIONS_MAX);
+        return;
+    }
+    sec = &cfg->sections[cfg->nr_sections++];
+    memset(sec, 0, sizeof(*sec));
+    snprintf(sec->kind, sizeof(sec->kind), "%s", type_sections[t].kind);
+    snprintf(sec->name, sizeof(sec->name), "%.63s", name);
+    sec->line = st->section_line;
+    st->sec = sec;
+}
+
+static void section_key(struct parse_state *st, const char *section,
+                        const char *key, const char *value)
+{
+    struct xvd_section_conf *sec = st->sec;
+    unsigned line;
+
+    if (!sec)
+        return;     /* the header was refused */
+    if (!valid_key(key))
+        file_error(st, st->line, "[%s] key '%s': not a key name", section, key);
+    else if (xvd_section_opt(sec, key, &line))
+        file_error(st, st->line, "[%s] key '%s': given twice (first at line %u)",
+                   section, key, line);
+    else if (!*value || strlen(value) >= XVD_VALUE_MAX)
+        file_error(st, st->line, "[%s] key '%s': bad value '%s' (empty or longer "
+                   "than %d characters)", section, key, value, XVD_VALUE_MAX - 1);
+    else if (sec->nr_opts == XVD_SECTION_OPTS_MAX)
+        file_error(st, st->line, "[%s]: more than %d keys", section,
+                   XVD_SECTION_OPTS_MAX);
+    else {
+        snprintf(sec->opts[sec->nr_opts].key, XVD_NAME_MAX, "%s", key);
+        snprintf(sec->opts[sec->nr_opts].value, XVD_VALUE_MAX, "%s", value);
+        sec->opt_lines[sec->nr_opts++] = st->line;
+    }
+}
+
+const char *xvd_section_opt(const struct xvd_section_conf *sec, const char *key,
+                            unsigned *line)
+{
+    for (unsigned i = 0; i < sec->nr_opts; i++) {
+        if (strcmp(sec->opts[i].key, key) == 0) {
+            if (line)
+                *line = sec->opt_lines[i];
+            return sec->opts[i].value;
+        }
+    }
+    return NULL;
+}
+
+int xvd_section_error(const struct xvd_config *cfg,
+                      const struct xvd_section_conf *sec, const char *key,
+                      char *err, size_t errlen, const char *fmt, ...)
+{
+    char why[300], header[2 * XVD_NAME_MAX + 4];
+    const char *value = key ? xvd_section_opt(sec, key, NULL) : NULL;
+    unsigned line = sec->line;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (key)
+        xvd_section_opt(sec, key, &line);
+    snprintf(header, sizeof(header), "%s%s%s", sec->kind, sec->name[0] ? " " : "",
+             sec->name);
+    if (key && value)
+        snprintf(err, errlen, "%s:%u: [%s] key '%s': bad value '%s' (%s)", cfg->path,
+                 line, header, key, value, why);
+    else if (key)
+        snprintf(err, errlen, "%s:%u: [%s] key '%s': %s", cfg->path, line, header,
+                 key, why);
+    else
+        snprintf(err, errlen, "%s:%u: [%s]: %s", cfg->path, line, header, why);
+    return -EINVAL;
+}
+
 /* "device NAME" → NAME; NULL if the section is not a device's. */
 static const char *device_section_name(const char *section)
 {
@@ -515,14 +649,23 @@ static int on_ini_entry(void *user, const char *section, const char *key,
         if (st->in_device)
             device_finish(st);
         st->handled_seq = st->section_seq;
+        char name[XVD_VALUE_MAX];
+
+        st->sec = NULL;
         if (device_name)
             device_begin(st, device_name, st->section_line);
+        else if (type_section(section, name, sizeof(name)) >= 0)
+            section_begin(st, section);
         else if (strcmp(section, "daemon") != 0 && section[0])
-            file_error(st, st->section_line,
-                       "unknown section [%s] (use [daemon] or [device NAME])", section);
+            file_error(st, st->section_line, "unknown section [%s] (use [daemon], "
+                       "[device NAME], [scmi] or [scmi-clock|reset|power|perf|voltage|"
+                       "sensor NAME])", section);
     }
     if (device_name)
         device_key(st, key, value);
+    else if (st->sec && st->handled_seq == st->section_seq &&
+             strcmp(section, "daemon") != 0 && section[0])
+        section_key(st, section, key, value);
     else if (strcmp(section, "daemon") == 0)
         daemon_key(st, key, value);
     else if (!section[0])
@@ -537,6 +680,18 @@ static void check_empty_section(struct parse_state *st)
 
     if (st->section_seq == 0 || st->section_has_keys)
         return;
+    if (st->cfg && strncmp(st->section_header, "[" DEVICE_SECTION,
+                           strlen(DEVICE_SECTION) + 1) != 0) {
+        /* [scmi-power gpu] may need no keys: it still declares something. */
+        char section[sizeof(st->section_header)], name[XVD_VALUE_MAX];
+
+        snprintf(section, sizeof(section), "%.*s", (int)strcspn(st->section_header + 1, "]"),
+                 st->section_header + 1);
+        if (type_section(section, name, sizeof(name)) >= 0)
+            section_begin(st, section);
+        st->sec = NULL;
+        return;
+    }
     if (strncmp(st->section_header, "[" DEVICE_SECTION, strlen(DEVICE_SECTION) + 1) != 0)
         return;
     where(st, st->section_line, at, sizeof(at));
@@ -603,6 +758,7 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
     int rc;
 
     err[0] = '\0';
+    snprintf(cfg->path, sizeof(cfg->path), "%s", path);
     st.file = fopen(path, "re");
     if (!st.file) {
         rc = -errno;

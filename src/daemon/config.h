@@ -48,6 +48,23 @@ struct xvd_device_conf {
     unsigned nr_opts;
 };
 
+/*
+ * A section a device type interprets itself: [scmi], [scmi-clock NAME], ...
+ * (the kinds are listed in config.c). Keys are kept in order with their
+ * lines; the device type checks them and reports with xvd_section_error().
+ */
+#define XVD_SECTIONS_MAX 192
+#define XVD_SECTION_OPTS_MAX 12
+
+struct xvd_section_conf {
+    char kind[XVD_NAME_MAX];     /* "scmi", "scmi-clock", ... */
+    char name[XVD_NAME_MAX];     /* "" for a section without a name */
+    unsigned line;
+    struct xvd_opt opts[XVD_SECTION_OPTS_MAX];
+    unsigned opt_lines[XVD_SECTION_OPTS_MAX];
+    unsigned nr_opts;
+};
+
 enum xvd_log_target { XVD_LOG_TARGET_AUTO, XVD_LOG_TARGET_JOURNAL, XVD_LOG_TARGET_STDERR };
 
 struct xvd_config {
@@ -57,6 +74,9 @@ struct xvd_config {
     unsigned max_requests_per_wakeup;
     struct xvd_device_conf devices[XVD_DEVICES_MAX];
     unsigned nr_devices;
+    struct xvd_section_conf sections[XVD_SECTIONS_MAX];
+    unsigned nr_sections;
+    char path[XVD_VALUE_MAX];    /* the file it came from, for messages */
 };
 
 void xvd_config_defaults(struct xvd_config *cfg);
@@ -83,5 +103,15 @@ int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key,
                 char *err, size_t errlen);
 int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
                  bool *out, char *err, size_t errlen);
+
+/* A section's key (NULL if absent) and the line it is on. */
+const char *xvd_section_opt(const struct xvd_section_conf *sec, const char *key,
+                            unsigned *line);
+/* "FILE:LINE: [kind name] key 'K': bad value 'V' (why)" into err; key and
+ * value may be NULL. Returns -EINVAL. */
+int xvd_section_error(const struct xvd_config *cfg,
+                      const struct xvd_section_conf *sec, const char *key,
+                      char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 #endif

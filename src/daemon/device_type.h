@@ -11,6 +11,7 @@
 #include "xv/core.h"
 
 struct xvd_loop;
+struct xvd_config;
 struct xvd_device_conf;
 
 /* One device instance. Device types embed it first in their own state. */
@@ -32,9 +33,20 @@ struct xvd_device_type {
     /* Requests still in flight (the daemon drains before destroy). */
     unsigned (*in_flight)(struct xvd_dev *dev);
     void (*destroy)(struct xvd_dev *dev);
+    /* Optional: state the type shares between its devices (the SCMI
+     * platform), from the config's type sections. Called at start and on
+     * each reload, before devices are created; on error the config is
+     * refused with a message in err. unconfigure() runs at exit. */
+    int (*configure)(const struct xvd_config *cfg, struct xvd_loop *loop,
+                     char *err, size_t errlen);
+    void (*unconfigure)(void);
 };
 
 const struct xvd_device_type *xvd_device_type_find(const char *name);
 const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id);
+/* Every type's configure() / unconfigure(). */
+int xvd_device_types_configure(const struct xvd_config *cfg, struct xvd_loop *loop,
+                               char *err, size_t errlen);
+void xvd_device_types_unconfigure(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "device_type.h"
 #include "discovery.h"
 #include "log.h"
 #include "loop.h"
@@ -175,6 +176,18 @@ static int load_config(struct daemon *d, struct xvd_config *cfg)
     return rc;
 }
 
+/* State device types share (the SCMI platform), from the type sections. */
+static int configure_types(struct daemon *d, const struct xvd_config *cfg)
+{
+    char err[512];
+
+    if (xvd_device_types_configure(cfg, d->loop, err, sizeof(err)) < 0) {
+        xvd_log(LOG_ERR, NULL, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- guests ---- */
 
 static struct xvx_guest *guest_find(struct daemon *d, domid_t domid)
@@ -237,6 +250,7 @@ static struct xvx_device *add_device(struct daemon *d, domid_t domid,
 
     /* Bounded work per wakeup, so one guest cannot starve the others. */
     tuned.max_requests_per_wakeup = d->cfg.max_requests_per_wakeup;
+    tuned.domid = domid;
     conf = &tuned;
     if (!g) {
         snprintf(err, errlen, "device %s: cannot serve domain %u: %s",
@@ -409,7 +423,7 @@ static void reload(struct daemon *d)
     struct xvd_config *fresh = malloc(sizeof(*fresh));
 
     xvd_sd_reloading();
-    if (!fresh || load_config(d, fresh) < 0) {
+    if (!fresh || load_config(d, fresh) < 0 || configure_types(d, fresh) < 0) {
         xvd_log(LOG_ERR, NULL, "reload failed; keeping the old configuration");
         free(fresh);
         xvd_sd_ready();
@@ -541,6 +555,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (configure_types(d, &d->cfg) < 0)
+        return 1;
     add_statics(d);
     if (d->cli_domain && d->nr_statics == 0) {
         xvd_log(LOG_ERR, NULL, "no device could be set up for domain %s",
@@ -553,6 +569,7 @@ int main(int argc, char **argv)
 
     rc = xvd_loop_run(d->loop);
     shutdown_all(d);
+    xvd_device_types_unconfigure();
     xvx_ctx_close(&d->xen);
     xvd_loop_free(d->loop);
     close(d->signal_fd);

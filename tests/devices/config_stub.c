@@ -66,3 +66,41 @@ int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
              dev->name, key, v);
     return -EINVAL;
 }
+
+const char *xvd_section_opt(const struct xvd_section_conf *sec, const char *key,
+                            unsigned *line)
+{
+    for (unsigned i = 0; i < sec->nr_opts; i++) {
+        if (strcmp(sec->opts[i].key, key) == 0) {
+            if (line)
+                *line = sec->opt_lines[i];
+            return sec->opts[i].value;
+        }
+    }
+    return NULL;
+}
+
+int xvd_section_error(const struct xvd_config *cfg,
+                      const struct xvd_section_conf *sec, const char *key,
+                      char *err, size_t errlen, const char *fmt, ...)
+{
+    (void)cfg;
+    (void)fmt;
+    snprintf(err, errlen, "[%s %s] key '%s'", sec->kind, sec->name, key ? key : "");
+    return -EINVAL;
+}
+
+bool xvd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long n;
+
+    if (!s || !*s)
+        return false;
+    errno = 0;
+    n = strtoull(s, &end, 0);
+    if (errno || *end || n < min || n > max)
+        return false;
+    *out = n;
+    return true;
+}
