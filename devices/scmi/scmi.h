@@ -89,6 +89,7 @@
 #define XV_SCMI_NAME_MAX        64u     /* extended name, NUL included */
 #define XV_SCMI_SHORT_NAME_MAX  16u     /* short name, NUL included */
 #define XV_SCMI_P2A_PENDING     16u     /* delayed responses queued per agent */
+#define XV_SCMI_RATE_ORPHAN     0xffffu
 
 /* Resource kinds an agent can be given. */
 enum xv_scmi_kind {
@@ -236,7 +237,6 @@ struct xv_scmi_agent {
     struct xv_scmi_view view[XV_SCMI_KIND_COUNT];
     /* Votes and wishes, by agent-local id. */
     uint64_t clock_on, power_on, voltage_on, reset_asserted;
-    uint64_t clock_rate_set;            /* this agent set the rate */
     uint32_t perf_level[XV_SCMI_MAX_RESOURCES];     /* 0: no request */
     uint32_t perf_min[XV_SCMI_MAX_RESOURCES];
     uint32_t perf_max[XV_SCMI_MAX_RESOURCES];
@@ -266,6 +266,10 @@ struct xv_scmi_server {
     /* Physical state, by platform index. */
     uint16_t clock_votes[XV_SCMI_MAX_RESOURCES];
     uint64_t clock_rate[XV_SCMI_MAX_RESOURCES];
+    /* Who set the current rate: 0 the platform (default), an agent id, or
+     * XV_SCMI_RATE_ORPHAN once that agent dropped its votes: the default
+     * comes back when the clock next stops. */
+    uint16_t clock_rate_by[XV_SCMI_MAX_RESOURCES];
     uint16_t power_votes[XV_SCMI_MAX_RESOURCES];
     uint16_t voltage_votes[XV_SCMI_MAX_RESOURCES];
     int32_t voltage_uv[XV_SCMI_MAX_RESOURCES];

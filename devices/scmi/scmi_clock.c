@@ -203,7 +203,7 @@ static int32_t clock_rate_set(struct xv_scmi_msg *m)
         return SCMI_DENIED;
     status = xv_scmi_hw_status(set_rate(m->server, m->agent, i, rate));
     if (status == SCMI_SUCCESS)
-        m->agent->clock_rate_set |= 1ull << id;
+        m->server->clock_rate_by[i] = (uint16_t)m->agent->id;
     if ((flags & RATE_SET_ASYNC) && !(flags & RATE_SET_IGNORE_DELAYED)) {
         uint32_t payload[4] = { (uint32_t)status, id, (uint32_t)rate,
                                 (uint32_t)(rate >> 32) };
@@ -226,6 +226,15 @@ static int32_t clock_rate_get(struct xv_scmi_msg *m)
     return SCMI_SUCCESS;
 }
 
+/* A rate whose agent is gone returns to the default once nobody runs
+ * the clock (changing it earlier would break the agents running it). */
+static void restore_orphan_rate(struct xv_scmi_server *s, unsigned index)
+{
+    if (s->clock_votes[index] == 0 && s->clock_rate_by[index] == XV_SCMI_RATE_ORPHAN &&
+        set_rate(s, NULL, index, s->platform->clocks[index].default_rate) == 0)
+        s->clock_rate_by[index] = 0;
+}
+
 /* One agent's vote: the physical clock moves on 0->1 and 1->0 only. */
 static int vote(struct xv_scmi_server *s, struct xv_scmi_agent *a, uint32_t id,
                 unsigned index, bool on)
@@ -245,6 +254,7 @@ static int vote(struct xv_scmi_server *s, struct xv_scmi_agent *a, uint32_t id,
     }
     *votes = (uint16_t)(on ? *votes + 1 : *votes - 1);
     a->clock_on ^= 1ull << id;
+    restore_orphan_rate(s, index);
     return 0;
 }
 
@@ -311,13 +321,12 @@ void xv_scmi_clock_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
     for (unsigned id = 0; id < v->nr && id < 64; id++) {
         unsigned i = v->map[id];
 
+        if (s->clock_rate_by[i] == a->id)
+            s->clock_rate_by[i] = XV_SCMI_RATE_ORPHAN;
         (void)vote(s, a, id, i, false);
-        /* Its rate goes back to the default once nobody runs the clock. */
-        if (((a->clock_rate_set >> id) & 1u) && s->clock_votes[i] == 0)
-            (void)set_rate(s, NULL, i, s->platform->clocks[i].default_rate);
+        restore_orphan_rate(s, i);
     }
     a->clock_on = 0;
-    a->clock_rate_set = 0;
 }
 
 static const struct xv_scmi_cmd clock_cmds[] = {
