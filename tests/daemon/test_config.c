@@ -217,6 +217,50 @@ static void test_bad_sections(void **state)
     expect_in(warnings, ":4: [device last]: no keys", 99);
 }
 
+/* [scmi] and [scmi-KIND NAME]: kept in order with their keys' lines for
+ * the SCMI platform to check; the header's own mistakes are file errors. */
+static void test_scmi_sections(void **state)
+{
+    static const struct { const char *text; const char *expect; } bad[] = {
+        { "[scmi-clock]\nrates = 1\n", ":1: [scmi-clock]: needs a NAME" },
+        { "[scmi x]\nvendor = v\n", ":1: [scmi x]: takes no name" },
+        { "[scmi-clock a/b]\nrates = 1\n", ":1: [scmi-clock a/b]: needs a NAME" },
+        { "[scmi-gizmo g]\nx = 1\n", ":1: unknown section [scmi-gizmo g]" },
+        { "[scmi-power p]\n[scmi-power p]\n", ":2: [scmi-power p]: given twice (first at line 1)" },
+        { "[scmi-clock c]\nrates = 1\nrates = 2\n",
+          ":3: [scmi-clock c] key 'rates': given twice (first at line 2)" },
+        { "[scmi-clock c]\nbad key = 1\n", ":2: [scmi-clock c] key 'bad key': not a key name" },
+    };
+    const struct xvd_section_conf *sec;
+    unsigned line;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(load("[scmi]\nvendor = acme\n\n[scmi-power gpu]\n"
+                          "[scmi-clock uart0]\nrates = 1,2\nrate = 2\n"
+                          "[device g]\ntype = scmi\nclocks = uart0\n", err, sizeof(err)), 0);
+    assert_int_equal(cfg.nr_sections, 3);
+    assert_string_equal(cfg.sections[0].kind, "scmi");
+    assert_string_equal(cfg.sections[0].name, "");
+    assert_string_equal(cfg.sections[1].kind, "scmi-power");
+    assert_string_equal(cfg.sections[1].name, "gpu");
+    assert_int_equal(cfg.sections[1].nr_opts, 0);
+    sec = &cfg.sections[2];
+    assert_string_equal(sec->name, "uart0");
+    assert_int_equal(sec->line, 5);
+    assert_string_equal(xvd_section_opt(sec, "rate", &line), "2");
+    assert_int_equal(line, 7);
+    assert_null(xvd_section_opt(sec, "on", NULL));
+    assert_int_equal(cfg.nr_devices, 1);
+    assert_string_equal(xvd_device_opt(&cfg.devices[0], "clocks"), "uart0");
+    assert_int_equal(xvd_section_error(&cfg, sec, "rate", err, sizeof(err), "why"), -EINVAL);
+    expect_in(err, ":7: [scmi-clock uart0] key 'rate': bad value '2' (why)", 100);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(load(bad[i].text, err, sizeof(err)), -EINVAL);
+        expect_in(err, bad[i].expect, i);
+    }
+}
+
 static void test_duplicate_device(void **state)
 {
     char err[512];
@@ -441,8 +485,10 @@ static void test_example_file(void **state)
     fclose(f);
     assert_int_equal(load(text, err, sizeof(err)), 0);
     assert_string_equal(warnings, "");
-    assert_int_equal(cfg.nr_devices, 4);
-    assert_true(cfg.devices[3].is_static);
+    assert_int_equal(cfg.nr_devices, 5);
+    assert_string_equal(cfg.devices[3].type, "scmi");
+    assert_true(cfg.devices[4].is_static);
+    assert_int_equal(cfg.nr_sections, 8);   /* [scmi] and 7 resources */
     assert_string_equal(cfg.devices[1].xl_target, "/etc/xen/xenvirtiod/i2c0");
 }
 
@@ -454,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_numeric_edges),
         cmocka_unit_test(test_bad_device_skipped),
         cmocka_unit_test(test_bad_sections),
+        cmocka_unit_test(test_scmi_sections),
         cmocka_unit_test(test_duplicate_device),
         cmocka_unit_test(test_too_many_devices),
         cmocka_unit_test(test_file_errors_are_fatal),

@@ -210,3 +210,25 @@ daemon_alive || fail "daemon died"
 guest_destroy "$d1"
 guest_destroy "$d2"
 daemon_stop || fail "daemon exit status on SIGTERM"
+
+# (g) A bad SCMI platform is refused at start with file:line, section, key
+# and value; a guest's view naming a missing resource skips that device.
+check_bad() { # label expected-text config-text
+    printf '%s\n' "$3" >"$SIM_DIR/bad.conf"
+    local out rc=0
+    out=$(LD_LIBRARY_PATH=$XENSIM_LIB_DIR timeout 10 "$XENVIRTIOD" --config "$SIM_DIR/bad.conf" \
+        --log-target stderr --no-xenstore 2>&1) || rc=$?
+    [ "$rc" = 1 ] || fail "$1: exit $rc, want 1: $out"
+    grep -qF "$2" <<<"$out" || fail "$1: '$2' not in: $out"
+}
+check_bad "rate not listed" "bad.conf:3: [scmi-clock c] key 'rate': bad value '5' (not one of the listed values)" \
+    "$(printf '[scmi-clock c]\nrates = 1,2\nrate = 5')"
+check_bad "unknown key" "bad.conf:1: [scmi-power p]: unknown key 'of' (known: on)" \
+    "$(printf '[scmi-power p]\nof = yes')"
+check_bad "descending" "[scmi-clock c] key 'rates': bad value '2,1'" \
+    "$(printf '[scmi-clock c]\nrates = 2,1')"
+check_bad "sensor source" "needs exactly one of 'value' (simulated) or 'hwmon = PATH'" \
+    "$(printf '[scmi-sensor s]\nunit = power')"
+check_bad "vendor length" "key 'vendor': bad value 'a-vendor-name-too-long'" \
+    "$(printf '[scmi]\nvendor = a-vendor-name-too-long')"
+pass "scmi: bad platform sections are refused with file, line, section, key and value"
