@@ -17,7 +17,8 @@
 
 #define BLK_SECTOR 512u
 #define BLK_HDR_BYTES sizeof(struct virtio_blk_outhdr)
-#define BLK_IO_MAX (64u * 1024)         /* one data descriptor */
+#define BLK_IO_MAX (1u << 20)           /* one data descriptor */
+#define BLK_DIE_BYTES (64u * 1024)
 #define BLK_RW_MAX_REQUEST (1u << 20)   /* per request in blk-rw */
 
 const char *guest_blk_status_name(int status)
@@ -373,7 +374,7 @@ int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv)
         return rc;
     /* A 64 KiB read: a device-writable buffer over 16 grants, the case a
      * backend must unwind when the guest vanishes. */
-    io = guest_blk_io_new(BLK_IO_MAX);
+    io = guest_blk_io_new(BLK_DIE_BYTES);
     if (!io)
         return close_blk(ctx, dev, GUEST_EXIT_ENV);
     io->type = VIRTIO_BLK_T_IN;
@@ -384,7 +385,7 @@ int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv)
         return close_blk(ctx, dev, GUEST_EXIT_FAIL);
     }
     guest_info(ctx, dev->node, "read of %u bytes at sector 0 submitted (kick), "
-               "exiting without waiting; grants stay in place", BLK_IO_MAX);
+               "exiting without waiting; grants stay in place", BLK_DIE_BYTES);
     /* The guest is gone: no reset, no grant revoked, memory untouched. */
     vdrv_die(dev->vdev);
     return GUEST_EXIT_OK;
@@ -420,6 +421,132 @@ int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv)
                dev->u.blk.dev.vqs[0].event_idx ? "on" : "off",
                dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts);
     printf("notify_irq_ns %" PRId64 "\n", elapsed / (int64_t)iterations);
+    fflush(stdout);
+    return close_blk(ctx, dev, GUEST_EXIT_OK);
+}
+
+/*
+ * blk-bench: keep --qd requests in flight (as blk-mq does with a deep
+ * queue), reaping completions on interrupt and refilling each slot at
+ * once; kicks are suppressed by EVENT_IDX while the device is busy.
+ * Prints one machine-readable line:
+ *   blk_bench pattern=P bs=B qd=Q requests=N seconds=S iops=I mbps=M
+ */
+struct bench_opts {
+    const char *pattern;
+    uint64_t bs, qd, requests, millis;
+};
+
+static int bench_parse(int argc, char **argv, struct bench_opts *o)
+{
+    *o = (struct bench_opts){ "randread", 4096, 1, 0, 5000 };
+    for (int i = 1; i + 1 < argc; i += 2) {
+        uint64_t *num = strcmp(argv[i], "--bs") == 0 ? &o->bs :
+                        strcmp(argv[i], "--qd") == 0 ? &o->qd :
+                        strcmp(argv[i], "--requests") == 0 ? &o->requests :
+                        strcmp(argv[i], "--millis") == 0 ? &o->millis : NULL;
+
+        if (strcmp(argv[i], "--pattern") == 0)
+            o->pattern = argv[i + 1];
+        else if (!num || !guest_parse_u64(argv[i + 1], num))
+            return -1;
+    }
+    if (argc % 2 == 0 || o->bs == 0 || o->bs % BLK_SECTOR || o->bs > BLK_IO_MAX ||
+        o->qd == 0 || o->qd > 256)
+        return -1;
+    if (strcmp(o->pattern, "randread") && strcmp(o->pattern, "randwrite") &&
+        strcmp(o->pattern, "seqwrite") && strcmp(o->pattern, "seqread"))
+        return -1;
+    return 0;
+}
+
+static uint64_t bench_next_sector(const struct bench_opts *o, uint64_t capacity,
+                                  uint64_t *seq, uint64_t *rng)
+{
+    uint64_t blocks = capacity / (o->bs / BLK_SECTOR);
+
+    if (strncmp(o->pattern, "seq", 3) == 0)
+        return (*seq)++ % blocks * (o->bs / BLK_SECTOR);
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return *rng % blocks * (o->bs / BLK_SECTOR);
+}
+
+int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
+{
+    struct bench_opts o;
+    struct guest_blk_io **ios;
+    struct guest_dev *dev = NULL;
+    uint64_t done = 0, seq = 0, rng = 0x9e3779b97f4a7c15ull, capacity;
+    bool writes;
+    int64_t start, elapsed = 0;
+    int rc;
+
+    if (bench_parse(argc, argv, &o) < 0) {
+        guest_error("usage: blk-bench [--pattern randread|randwrite|seqread|seqwrite] "
+                    "[--bs BYTES] [--qd N<=256] [--requests N | --millis MS]");
+        return GUEST_EXIT_USAGE;
+    }
+    rc = open_blk(ctx, NULL, &dev);
+    if (rc)
+        return rc;
+    capacity = dev->u.blk.capacity;
+    writes = strstr(o.pattern, "write") != NULL;
+    if (capacity < o.bs / BLK_SECTOR || (writes && dev->u.blk.read_only)) {
+        guest_fail(ctx, dev->node, "disk too small or read-only for the benchmark");
+        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+    }
+    ios = calloc(o.qd, sizeof(*ios));
+    for (uint64_t i = 0; ios && i < o.qd; i++) {
+        ios[i] = guest_blk_io_new((uint32_t)o.bs);
+        if (!ios[i])
+            break;
+        memset(ios[i]->data, (int)i, o.bs);
+        ios[i]->type = writes ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+    }
+    if (!ios || !ios[o.qd - 1]) {
+        guest_fail(ctx, dev->node, "out of memory");
+        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+    }
+    start = guest_now_ns();
+    for (uint64_t i = 0; i < o.qd && rc == 0; i++) {
+        ios[i]->sector = bench_next_sector(&o, capacity, &seq, &rng);
+        rc = guest_blk_io_submit(&dev->u.blk, ios[i]);
+    }
+    for (uint64_t i = 0; rc == 0; i = (i + 1) % o.qd) {
+        rc = guest_blk_io_wait(&dev->u.blk, ios[i], ctx->timeout_ms);
+        if (rc == 0 && ios[i]->status != VIRTIO_BLK_S_OK)
+            rc = -EIO;
+        if (rc)
+            break;
+        done++;
+        elapsed = guest_now_ns() - start;
+        if ((o.requests && done + o.qd > o.requests) ||
+            (!o.requests && elapsed >= (int64_t)o.millis * 1000000))
+            break;
+        ios[i]->sector = bench_next_sector(&o, capacity, &seq, &rng);
+        rc = guest_blk_io_submit(&dev->u.blk, ios[i]);
+    }
+    /* Drain what is still in flight (they count: they were done). */
+    for (uint64_t k = 0; rc == 0 && k < o.qd; k++) {
+        if (ios[k]->inflight && guest_blk_io_wait(&dev->u.blk, ios[k], ctx->timeout_ms) == 0)
+            done++;
+    }
+    elapsed = guest_now_ns() - start;
+    for (uint64_t k = 0; k < o.qd; k++)
+        free(ios[k]);
+    free(ios);
+    if (rc) {
+        guest_fail(ctx, dev->node, "benchmark request failed: %s", strerror(-rc));
+        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+    }
+    printf("blk_bench pattern=%s bs=%" PRIu64 " qd=%" PRIu64 " requests=%" PRIu64
+           " seconds=%.3f iops=%.0f mbps=%.1f kicks=%" PRIu64 " interrupts=%" PRIu64 "\n",
+           o.pattern, o.bs, o.qd, done, (double)elapsed / 1e9,
+           (double)done * 1e9 / (double)elapsed,
+           (double)done * (double)o.bs * 1e3 / (double)elapsed,
+           dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts);
     fflush(stdout);
     return close_blk(ctx, dev, GUEST_EXIT_OK);
 }

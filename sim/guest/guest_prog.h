@@ -121,7 +121,7 @@ const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
 struct guest_blk_io {
     uint32_t type;              /* VIRTIO_BLK_T_* */
     uint64_t sector;
-    uint32_t len;               /* data bytes, <= 64 KiB, one segment */
+    uint32_t len;               /* data bytes, <= 1 MiB, one segment */
     bool raw_data;              /* put raw_addr in the data descriptor */
     uint64_t raw_addr;
     unsigned misbehave;         /* VDRV_MB_* for this chain */
@@ -157,6 +157,7 @@ int guest_cmd_i2c_eeprom(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_sensor(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_probe_addr(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_failnext(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_scmi_boot(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_scmi_shell(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_scmi_flood(struct guest_ctx *ctx, int argc, char **argv);

@@ -38,6 +38,8 @@ static const struct guest_command commands[] = {
     { "die", guest_cmd_die, "die [--dev N]" },
     { "bench-mmio", guest_cmd_bench_mmio, "bench-mmio N" },
     { "bench-notify", guest_cmd_bench_notify, "bench-notify N" },
+    { "blk-bench", guest_cmd_blk_bench, "blk-bench [--pattern P] [--bs B] [--qd N] "
+      "[--requests N | --millis MS]" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
