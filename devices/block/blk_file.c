@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -186,6 +187,44 @@ static int file_discard(void *opaque, uint64_t offset, uint64_t len)
         return 0;
     }
     return r;
+}
+
+/*
+ * Can the medium zero a range without us writing the zeroes? A file is
+ * asked for FALLOC_FL_ZERO_RANGE past its end (KEEP_SIZE: the size and
+ * data stay; the block it allocated is punched back); a block device whose
+ * queue cannot write zeroes makes BLKZEROOUT write them in the kernel,
+ * synchronously. Slow media get small WRITE_ZEROES limits, so one request
+ * cannot hold the event loop for long.
+ */
+static void probe_zeroing(struct xvd_blk_file *f, const struct stat *st)
+{
+    char path[96], buf[32] = "";
+    FILE *q;
+
+    if (S_ISBLK(st->st_mode)) {
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/write_zeroes_max_bytes",
+                 major(st->st_rdev), minor(st->st_rdev));
+        q = fopen(path, "re");
+        if (q) {
+            f->slow_zeroes = !fgets(buf, sizeof(buf), q) || strtoull(buf, NULL, 10) == 0;
+            fclose(q);
+        }
+        return;
+    }
+    uint64_t end = ((uint64_t)st->st_size + 4095) & ~(uint64_t)4095;
+
+    if (do_fallocate(f->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, end, 4096) < 0) {
+        f->zero_range_ok = false;
+        f->slow_zeroes = true;
+        return;
+    }
+    (void)do_fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, end, 4096);
+}
+
+bool xvd_blk_file_slow_zeroes(const struct xvd_blk_file *f)
+{
+    return f->slow_zeroes;
 }
 
 static int write_zeroes_slow(int fd, uint64_t offset, uint64_t len)
@@ -384,6 +423,8 @@ int xvd_blk_file_open(struct xvd_blk_file *f, const struct xvd_blk_file_opts *op
     else
         s->ops = &xvd_blk_file_ops_nodiscard;
     f->punch_hole_ok = f->zero_range_ok = f->blkzeroout_ok = true;
+    if (!opts->read_only)
+        probe_zeroing(f, &st2);
     if (f->is_blockdev) {
         e = -describe_blockdev(f, path, err, errlen);
         if (e)
@@ -594,6 +635,10 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
         snprintf(why, sizeof(why), "%s", err);
         snprintf(err, errlen, "device %s: key 'path': %s", conf->name, why);
         goto fail;
+    }
+    if (xvd_blk_file_slow_zeroes(&d->file)) {
+        params.max_write_zeroes_sectors = SLOW_ZEROES_SECTORS;
+        params.max_write_zeroes_seg = 1;
     }
     ret = xvd_blk_uring_start(&d->file, &d->blk, d->nr_reqs, loop, conf->name);
     if (ret < 0 && !sync_logged) {

@@ -21,6 +21,7 @@ struct xvd_blk_file {
     bool punch_hole_ok;         /* cleared when the filesystem refuses */
     bool zero_range_ok;
     bool blkzeroout_ok;
+    bool slow_zeroes;           /* zeroing writes zeroes on the loop thread */
     struct xv_blk_storage storage;  /* ops, capacity, geometry, id */
     uint64_t syncs;             /* data syncs asked of the host: flushes and
                                  * write-through writes (statistics, tests) */
@@ -59,5 +60,11 @@ extern const struct xv_blk_storage_ops xvd_blk_file_ops;
 extern const struct xv_blk_storage_ops xvd_blk_file_ops_nodiscard;
 /* Read-only media: no flush, discard or write zeroes to offer. */
 extern const struct xv_blk_storage_ops xvd_blk_file_ops_ro;
+
+/* Zeroing falls back to writing zeroes (no ZERO_RANGE / no device
+ * support): the device then offers WRITE_ZEROES in pieces of at most
+ * SLOW_ZEROES_SECTORS, one range per request. */
+#define SLOW_ZEROES_SECTORS 2048u   /* 1 MiB */
+bool xvd_blk_file_slow_zeroes(const struct xvd_blk_file *f);
 
 #endif

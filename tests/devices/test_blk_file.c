@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -868,6 +869,54 @@ static void test_uring_direct(void **state)
     rig_fini(&r);
 }
 
+/* A medium that cannot zero a range itself (tmpfs: no ZERO_RANGE) gets
+ * small WRITE_ZEROES limits: the fallback writes zeroes on the loop. */
+static uint32_t write_zeroes_limit(const char *path, uint32_t *segs)
+{
+    struct test_platform tp;
+    struct xvd_device_conf c;
+    struct xvd_dev *dev;
+    char err[256] = "";
+    uint32_t sectors;
+
+    assert_int_equal(tp_init(&tp, 0), 0);
+    conf_init(&c, (const char *const[]){ "path", path, NULL });
+    dev = xvd_block_type.create(&c, &tp.platform, NULL, err, sizeof(err));
+    if (!dev)
+        fail_msg("create: %s", err);
+    sectors = r32(&dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS);
+    *segs = r32(&dev->xv, XV_MMIO_CONFIG + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
+    xvd_block_type.destroy(dev);
+    tp_fini(&tp);
+    return sectors;
+}
+
+static void test_slow_zeroing_limits(void **state)
+{
+    struct fixture *f = *state;
+    char shm[] = "/dev/shm/xv-blk-zero-XXXXXX";
+    struct stat st;
+    uint32_t segs;
+    int fd;
+
+    if (fstat(f->fd, &st) == 0 &&
+        fallocate(f->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, st.st_size + 8192, 4096) == 0) {
+        assert_int_equal(write_zeroes_limit(f->path, &segs), 1u << 22);
+        assert_int_equal(segs, 32);
+        assert_int_equal(fstat(f->fd, &st), 0);
+    }
+    fd = mkstemp(shm);
+    if (fd < 0)
+        skip();
+    assert_int_equal(ftruncate(fd, 1 << 20), 0);
+    assert_int_equal(write_zeroes_limit(shm, &segs), SLOW_ZEROES_SECTORS);
+    assert_int_equal(segs, 1);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 1 << 20);      /* the probe changed nothing */
+    close(fd);
+    unlink(shm);
+}
+
 static void test_create_new_keys(void **state)
 {
     struct fixture *f = *state;
@@ -910,6 +959,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uring_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uring_short_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uring_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_zeroing_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_new_keys, setup, teardown),
     };
 
