@@ -50,6 +50,7 @@ _Static_assert(sizeof(struct xv_iovec) == sizeof(struct iovec) &&
 #define DRAIN_WARN_SECS 5
 
 int xvd_blk_uring_fail_init;
+unsigned xvd_blk_uring_fail_submits;
 
 struct xvd_blk_uring {
     struct io_uring ring;
@@ -93,7 +94,12 @@ static void kick(void *opaque)
     if (!u->queued)
         return;
     do {
-        r = io_uring_submit(&u->ring);
+        if (xvd_blk_uring_fail_submits) {
+            xvd_blk_uring_fail_submits--;
+            r = -EBUSY;
+        } else {
+            r = io_uring_submit(&u->ring);
+        }
     } while (r == -EINTR);
     u->submit_calls++;
     if (r < 0) {

@@ -39,5 +39,8 @@ uint64_t xvd_blk_uring_submit_calls(const struct xvd_blk_file *f);
 /* Test hook: when non-zero, ring setup fails with this errno, as on a
  * kernel without io_uring or under a seccomp filter that denies it. */
 extern int xvd_blk_uring_fail_init;
+/* Test hook: the next this-many io_uring_submit() calls fail with -EBUSY
+ * (a full completion ring) before reaching the kernel. */
+extern unsigned xvd_blk_uring_fail_submits;
 
 #endif
