@@ -375,6 +375,8 @@ struct xv_scmi_dev {
     uint8_t resp[XV_SCMI_MAX_MSG];
     struct xv_iovec iov[XV_SCMI_DEV_SEGS];
     struct xv_gbuf gbuf[XV_SCMI_DEV_SEGS];
+    bool in_command;            /* P2A waits: a delayed response must
+                                   follow its command's response */
     uint64_t commands, malformed, p2a_sent, p2a_dropped;
 };
 

@@ -27,7 +27,7 @@ static int32_t reset_domain_attributes(struct xv_scmi_msg *m)
     if (!xv_scmi_lookup(m->agent, XV_SCMI_RESET, xv_scmi_param(m, 0), &i))
         return SCMI_NOT_FOUND;
     if (xv_scmi_has_p2a(m->agent))
-        attr |= 1u << 31 | 1u << 30;    /* async reset, notifications */
+        attr |= 1u << 30;   /* notifications; async served, not advertised */
     xv_scmi_put_u32(m, attr);
     xv_scmi_put_u32(m, m->server->platform->resets[i].latency_us);
     xv_scmi_put_short_name(m, m->server->platform->resets[i].name);

@@ -9,7 +9,6 @@
 #define SENSOR_UPDATE       0x1u
 #define DESCRIPTOR_BYTES    28u
 #define READING_ASYNC       (1u << 0)
-#define SENSOR_ASYNC_MAX    (XV_SCMI_P2A_PENDING / 2)
 #define CONFIG_ENABLED      (1u << 0)
 #define CONFIG_RESERVED     0x000001fcu     /* bits 8:2 */
 
@@ -21,9 +20,9 @@ static const struct xv_scmi_sensor_desc *desc(const struct xv_scmi_msg *m,
 
 static int32_t sensor_attributes_proto(struct xv_scmi_msg *m)
 {
-    uint32_t async = xv_scmi_has_p2a(m->agent) ? SENSOR_ASYNC_MAX : 0;
-
-    xv_scmi_put_u32(m, m->agent->view[XV_SCMI_SENSOR].nr | async << 16);
+    /* Asynchronous reads are served but not advertised (see the clock's
+     * PROTOCOL_ATTRIBUTES): a reading is immediate. */
+    xv_scmi_put_u32(m, m->agent->view[XV_SCMI_SENSOR].nr);
     xv_scmi_put_u32(m, 0);      /* no sensor registers shared memory */
     xv_scmi_put_u32(m, 0);
     xv_scmi_put_u32(m, 0);
@@ -36,7 +35,7 @@ static void put_descriptor(struct xv_scmi_msg *m, uint32_t id, unsigned index)
     uint32_t low = 0, high;
 
     if (xv_scmi_has_p2a(m->agent))
-        low |= 1u << 31 | 1u << 30;     /* async read, continuous update */
+        low |= 1u << 30;                /* continuous update notifications */
     high = ((uint32_t)d->unit_exp & 0x1fu) << 11 | d->unit_type;
     xv_scmi_put_u32(m, id);
     xv_scmi_put_u32(m, low);

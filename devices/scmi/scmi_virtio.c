@@ -39,6 +39,8 @@ static int p2a_deliver(void *opaque, const void *msg, size_t len)
     struct xv_chain chain;
     int ret;
 
+    if (sd->in_command)
+        return -EAGAIN;     /* the engine keeps it; sent after the reply */
     init_chain(sd, &chain);
     ret = xv_vq_pop(vq, &chain);
     if (ret <= 0)
@@ -74,9 +76,14 @@ static void handle_command(struct xv_scmi_dev *sd, struct xv_chain *chain)
     xv_chain_read(chain, 0, sd->req, req_len);
     cap = chain->writable_len < sizeof(sd->resp) ? chain->writable_len
                                                  : sizeof(sd->resp);
+    sd->in_command = true;
     out = xv_scmi_handle(sd->server, sd->agent, sd->req, req_len, sd->resp, cap);
+    sd->in_command = false;
     xv_chain_write(chain, 0, sd->resp, out);
     xv_vq_push(vq, chain, (uint32_t)out);
+    /* Linux takes a delayed response that overtakes its response as the
+     * response ("OoO Delayed Response") and then rejects the real one. */
+    xv_scmi_agent_p2a_ready(sd->server, sd->agent);
 }
 
 static void process_cmdq(struct xv_scmi_dev *sd)

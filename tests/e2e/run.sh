@@ -41,6 +41,7 @@ done
 rm -rf "$stage/boot" "$stage/lib/modules" "$stage/usr/share/doc" "$stage/usr/share/man" \
     "$stage/usr/share/locale"
 printf '%s\n' "${modules[@]}" >"$stage/etc/e2e-modules"
+mkdir -p "$stage"/{proc,sys,dev,run,tmp,root,var/log,var/lib}
 install -m 0755 "$arm64/xenvirtiod" "$stage/usr/sbin/xenvirtiod"
 install -m 0755 "$arm64/devices/xenvirtiod-scmi" "$stage/usr/sbin/xenvirtiod-scmi"
 install -m 0755 "$here/guest/dom0-init" "$stage/init"
@@ -76,7 +77,11 @@ CFG
 }
 vdisk() { echo "'format=raw,vdev=$1,backendtype=standalone,specification=virtio,target=$2'"; }
 guest_cfg fg Image blk "$(vdisk xvda /root/fg.img)" >"$stage/etc/xen/fg.cfg"
-guest_cfg gr Image-grant blk "$(vdisk xvda /root/gr.img)" >"$stage/etc/xen/gr.cfg"
+# grant_usage=1: libxl puts a xen,grant-dma node in the guest's DT, which is
+# what makes a DT-probed Linux virtio device use grants (FORCE_GRANT alone
+# does not, for a device with a DT node, in 6.12).
+guest_cfg gr Image-grant blk "$(vdisk xvda /root/gr.img | sed 's/,target/,grant_usage=1,target/')" \
+    >"$stage/etc/xen/gr.cfg"
 guest_cfg sc Image scmi "$(vdisk xvda /etc/xen/xenvirtiod/i2c0), $(vdisk xvdb /etc/xen/xenvirtiod/scmi0)" \
     'device_tree = "/etc/xen/scmi.dtb"' >"$stage/etc/xen/sc.cfg"
 (cd "$stage" && find . | cpio -o -H newc --quiet) >"$last/dom0.cpio"
