@@ -139,10 +139,20 @@ rootfs_packages=(busybox-static xen-utils-4.17 xen-utils-common xenstore-utils
     libselinux1 libaio1 libxxhash0 libudev1)
 build_rootfs() {
     local kernel key dir
-    kernel=$(apt-cache "${apt_opts[@]}" search '^linux-image-6\.1\.0-[0-9]+-arm64$' |
-             awk '{print $1}' | sort -V | tail -1)
+    # The newest kernel the mirror really serves (its index can run ahead).
+    local k
+    kernel=
+    for k in $(apt-cache "${apt_opts[@]}" search '^linux-image-6\.1\.0-[0-9]+-arm64$' |
+               awk '{print $1}' | sort -rV); do
+        if apt-get "${apt_opts[@]}" download --print-uris -qq "$k" | awk -F"'" '{print $2}' |
+           xargs -r curl -sfI -o /dev/null; then
+            kernel=$k
+            break
+        fi
+    done
+    [ -n "$kernel" ] || { log "no arm64 6.1 kernel downloadable"; exit 1; }
     key=$(echo "$kernel ${rootfs_packages[*]} v1 \
-        $(for p in "${rootfs_packages[@]}"; do apt_version "$p"; done)" | sha256sum | cut -c1-16)
+        $(apt-cache "${apt_opts[@]}" policy "${rootfs_packages[@]}" | awk '/Candidate:/ {print $2}')" | sha256sum | cut -c1-16)
     dir=$cache/rootfs-$key
     if [ -f "$dir/done" ]; then echo "$dir"; return; fi
     log "unpacking dom0's packages ($kernel)"

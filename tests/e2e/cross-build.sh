@@ -18,7 +18,7 @@ dev_packages=(libxen-dev liburing-dev liburing2 libinih-dev libinih1 libinireade
               libgpg-error0 libyajl2 libxenstore4
               libxenhypfs1 libxenmisc4.17 libxendevicemodel1 libxenevtchn1
               libxenforeignmemory1 libxengnttab1 libxentoolcore1 libxentoollog1 libxencall1)
-versions=$(for p in "${dev_packages[@]}"; do apt-cache "${apt_opts[@]}" policy "$p" | awk '/Candidate:/ {print $2}'; done)
+versions=$(apt-cache "${apt_opts[@]}" policy "${dev_packages[@]}" | awk '/Candidate:/ {print $2}')
 sysroot=$cache/sysroot-$(echo "${dev_packages[*]} $versions v1" | sha256sum | cut -c1-16)
 if [ ! -f "$sysroot/done" ]; then
     echo "e2e: unpacking the arm64 sysroot" >&2

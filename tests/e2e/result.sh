@@ -11,10 +11,11 @@ for name in "$@"; do
     echo "${line:-$name: no result}"
     case $line in
         "$name PASS"*) ;;
+        "$name SKIP"*) [ $status = 0 ] && status=77 ;;
         *) status=1 ;;
     esac
 done
-if [ $status != 0 ]; then
+if [ $status = 1 ]; then
     echo "--- serial log (last 60 lines) ---"
     tr -d '\r' <"$last/serial.log" 2>/dev/null | tail -60
 fi

@@ -77,11 +77,11 @@ CFG
 }
 vdisk() { echo "'format=raw,vdev=$1,backendtype=standalone,specification=virtio,target=$2'"; }
 guest_cfg fg Image blk "$(vdisk xvda /root/fg.img)" >"$stage/etc/xen/fg.cfg"
-# grant_usage=1: libxl puts a xen,grant-dma node in the guest's DT, which is
-# what makes a DT-probed Linux virtio device use grants (FORCE_GRANT alone
-# does not, for a device with a DT node, in 6.12).
-guest_cfg gr Image-grant blk "$(vdisk xvda /root/gr.img | sed 's/,target/,grant_usage=1,target/')" \
-    >"$stage/etc/xen/gr.cfg"
+# A FORCE_GRANT guest. Whether it really uses grants shows in the daemon's
+# log (gr-grants): Linux 6.12 ignores FORCE_GRANT for a virtio-mmio device
+# that has a DT node without a xen,grant-dma iommu, and xl 4.17 has no
+# disk option to ask libxl for one with a dom0 backend.
+guest_cfg gr Image-grant blk "$(vdisk xvda /root/gr.img)" >"$stage/etc/xen/gr.cfg"
 guest_cfg sc Image scmi "$(vdisk xvda /etc/xen/xenvirtiod/i2c0), $(vdisk xvdb /etc/xen/xenvirtiod/scmi0)" \
     'device_tree = "/etc/xen/scmi.dtb"' >"$stage/etc/xen/sc.cfg"
 (cd "$stage" && find . | cpio -o -H newc --quiet) >"$last/dom0.cpio"
@@ -107,7 +107,7 @@ done
 sleep 1
 kill $qemu 2>/dev/null || true
 wait $qemu 2>/dev/null || true
-tr -d '\r' <"$serial" | sed -n 's/.*E2E-RESULT \([^ ]*\) \(PASS\|FAIL\) *\(.*\)/\1 \2 \3/p' >"$last/results"
+tr -d '\r' <"$serial" | sed -n 's/.*E2E-RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\) *\(.*\)/\1 \2 \3/p' >"$last/results"
 grep -q "E2E-DONE" "$serial" || echo "boot FAIL no E2E-DONE marker: $(tr -d '\r' <"$serial" | tail -5 | tr '\n' '|')" >>"$last/results"
 echo "e2e: boot and scenarios took $((SECONDS - boot))s (whole run $((SECONDS - start))s)" >&2
 cat "$last/results"
