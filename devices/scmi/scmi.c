@@ -196,8 +196,10 @@ void xv_scmi_send_delayed(struct xv_scmi_server *server,
     /* Keep order: nothing overtakes what is already queued. */
     if (agent->pending_count == 0 && p2a_send(agent, hdr, payload, len) == 0)
         return;
+    /* Async commands answer BUSY rather than queue a 17th; only a protocol
+     * that does not check gets here, and what is lost is the agent's own. */
     if (agent->pending_count == XV_SCMI_P2A_PENDING)
-        return;     /* bounded by max_async_req: cannot happen */
+        return;
     slot = (agent->pending_head + agent->pending_count) % XV_SCMI_P2A_PENDING;
     put_le32(agent->pending[slot], hdr);
     put_words(agent->pending[slot] + 4, payload, len);

@@ -51,9 +51,11 @@ static int32_t base_list_protocols(struct xv_scmi_msg *m)
     if (skip > total)
         return SCMI_INVALID_PARAMETERS;
     room = xv_scmi_out_room(m);
-    if (room < 4)
-        return SCMI_PROTOCOL_ERROR;
     n = total - skip;
+    /* Not one word of ids fits: the driver left no room (COMMS_ERROR, as
+     * for any reply that does not fit). */
+    if (room < 4 || (n && room < 8))
+        return SCMI_COMMS_ERROR;
     if (n > (room - 4))
         n = (unsigned)((room - 4) & ~(size_t)3);
     memcpy(packed, ids + skip, n);
@@ -158,13 +160,14 @@ static int32_t base_set_protocol_permissions(struct xv_scmi_msg *m)
 }
 
 /* An agent may reset itself (a guest's firmware or kernel restarting);
- * resetting another takes a trusted agent. */
+ * resetting another, or restoring permissions (flags bit0, which would
+ * undo what a trusted agent denied this one), takes a trusted agent. */
 static int32_t base_reset_agent_configuration(struct xv_scmi_msg *m)
 {
     uint32_t id = xv_scmi_param(m, 0), flags = xv_scmi_param(m, 1);
     struct xv_scmi_agent *a = m->agent;
 
-    if (id != m->agent->id) {
+    if (id != m->agent->id || (flags & 1u)) {
         int32_t status = managed_agent(m, id, flags, &a);
 
         if (status != SCMI_SUCCESS || !a)

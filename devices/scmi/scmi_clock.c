@@ -70,7 +70,7 @@ static int32_t clock_describe_rates(struct xv_scmi_msg *m)
     if (c->range) {
         /* The range triplet comes whole, whatever the index asked. */
         if (xv_scmi_out_room(m) < 4 + 3 * 8)
-            return SCMI_PROTOCOL_ERROR;
+            return SCMI_COMMS_ERROR;    /* no room for the reply */
         xv_scmi_put_u32(m, 3u | 1u << 12);
         for (unsigned k = 0; k < 3; k++)
             put_rate(m, c->rates[k]);
@@ -78,8 +78,9 @@ static int32_t clock_describe_rates(struct xv_scmi_msg *m)
     }
     if (index >= c->nr_rates)
         return SCMI_OUT_OF_RANGE;
-    if (xv_scmi_out_room(m) < 4)
-        return SCMI_PROTOCOL_ERROR;
+    /* Cut to the buffer, but at least one rate must fit. */
+    if (xv_scmi_out_room(m) < 4 + 8)
+        return SCMI_COMMS_ERROR;
     fit = (unsigned)((xv_scmi_out_room(m) - 4) / 8);
     n = c->nr_rates - index;
     if (n > fit)
@@ -196,6 +197,10 @@ static int32_t clock_rate_set(struct xv_scmi_msg *m)
         return SCMI_NOT_FOUND;
     if ((flags & RATE_SET_ASYNC) && !xv_scmi_has_p2a(m->agent))
         return SCMI_NOT_SUPPORTED;
+    /* A delayed response owed must never be lost: no room, no command. */
+    if ((flags & RATE_SET_ASYNC) && !(flags & RATE_SET_IGNORE_DELAYED) &&
+        m->agent->pending_count == XV_SCMI_P2A_PENDING)
+        return SCMI_BUSY;
     rate = pick_rate(desc(m, i), want, flags);
     if (!rate)
         return SCMI_INVALID_PARAMETERS;

@@ -107,6 +107,9 @@ static int32_t reset_reset(struct xv_scmi_msg *m)
         return SCMI_INVALID_PARAMETERS;
     if ((flags & RESET_ASYNC) && !xv_scmi_has_p2a(m->agent))
         return SCMI_NOT_SUPPORTED;
+    /* A delayed response owed must never be lost: no room, no reset. */
+    if ((flags & RESET_ASYNC) && m->agent->pending_count == XV_SCMI_P2A_PENDING)
+        return SCMI_BUSY;
     status = do_reset(m, id, i, flags);
     if (flags & RESET_ASYNC && status != SCMI_DENIED) {
         uint32_t payload[2] = { (uint32_t)status, id };

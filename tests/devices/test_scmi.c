@@ -8,13 +8,16 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "ring_helper.h"
 #include "scmi.h"
+#include "test_platform.h"
 
 /* ---- a platform that records what physically happens ---- */
 
@@ -346,6 +349,9 @@ static void test_base(void **state)
     assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_BASE, 0x6, 8 + 8, 1, 0), 0);
     assert_int_equal(VAL(0), 4);
     assert_int_equal(VAL(1), 0x15141311u);
+    assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_BASE, 0x6, 8 + 7, 1, 0), SCMI_COMMS_ERROR);
+    assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_BASE, 0x6, 8 + 4, 1, 6), 0);
+    assert_int_equal(F->resp_len, 8 + 4);
 }
 
 static void test_base_agents(void **state)
@@ -423,9 +429,13 @@ static void test_clock_describe_rates(void **state)
     assert_int_equal(VAL(0), 1);
     assert_int_equal(VAL(1), 16000000);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x4, 2, 1, 16), SCMI_OUT_OF_RANGE);
-    /* A small buffer cuts the list. */
+    /* A small buffer cuts the list; one without room for a rate fails. */
     assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_CLOCK, 0x4, 8 + 4 + 8 * 3, 2, 1, 0), 0);
     assert_int_equal(VAL(0), 3u | 13u << 16);
+    assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_CLOCK, 0x4, 8 + 4 + 7, 2, 1, 0),
+                     SCMI_COMMS_ERROR);
+    assert_int_equal(send_cap(&F->a, SCMI_PROTOCOL_CLOCK, 0x4, 8 + 4 + 8 * 3 - 1, 2, 2, 0),
+                     SCMI_COMMS_ERROR);
     /* Range: the triplet, remaining 0, 64-bit max. */
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x4, 2, 2, 0), 0);
     assert_int_equal(VAL(0), 3u | 1u << 12);
@@ -737,6 +747,24 @@ static void test_p2a(void **state)
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
     assert_int_equal(F->p2a_count, 1);
     assert_int_equal(le(F->p2a_msgs[0] + 12), 0);          /* on */
+    /* A full queue of owed delayed responses: BUSY, none ever lost. */
+    F->p2a_full = true;
+    F->p2a_count = 0;
+    for (unsigned i = 0; i < XV_SCMI_P2A_PENDING; i++) {
+        assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 1, 0, 48000000, 0), 0);
+        if (i == 0)
+            hdr = le(F->resp);
+    }
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 1, 0, 48000000, 0), SCMI_BUSY);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 5, 0), SCMI_BUSY);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_AUTONOMOUS], 0);
+    /* Ignoring the delayed response needs no room. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 3, 0, 24000000, 0), 0);
+    F->p2a_full = false;
+    xv_scmi_agent_p2a_ready(&F->server, &F->a);
+    assert_int_equal(F->p2a_count, 8);          /* the fake's capacity */
+    assert_int_equal(F->a.pending_count, XV_SCMI_P2A_PENDING - 8);
+    assert_int_equal(le(F->p2a_msgs[0]), (hdr & ~0x300u) | 0x200u);  /* in order */
 }
 
 static void test_server_init_checks(void **state)
@@ -768,6 +796,586 @@ static void test_server_init_checks(void **state)
     }
 }
 
+/* ---- recovery and management through Base ---- */
+
+static void test_base_reset_agent(void **state)
+{
+    (void)state;
+    xv_scmi_agent_set_p2a(&F->a, p2a, F);
+    /* Flags: bit0 only; restoring permissions is a trusted agent's call
+     * (else a denied agent could undo its denial). */
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_BASE, 0xB, 2, F->b.id, 2),
+                     SCMI_INVALID_PARAMETERS);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_BASE, 0xB, 2, F->b.id, 1), SCMI_DENIED);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_BASE, 0xB, 2, 0, 0), SCMI_DENIED);
+    /* b runs the shared clock; the trusted a resets b. */
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x7, 2, 0, 1), 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
+    F->a.trusted = true;
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0xA, 4, F->b.id, 0, 0x13, 0), 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_PERF, 0x0, 0), SCMI_NOT_SUPPORTED);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0xB, 2, 0, 0), 0);  /* platform: no-op */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0xB, 2, F->b.id, 0), 0);
+    assert_int_equal(F->fake.clock_off[1], 1);
+    assert_int_equal(F->fake.power_off[0], 1);
+    assert_int_equal(F->b.clock_on | F->b.power_on, 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_PERF, 0x0, 0), SCMI_NOT_SUPPORTED);
+    /* With bit0 the permissions come back too. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0xB, 2, F->b.id, 1), 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_PERF, 0x0, 0), 0);
+    /* A clock runs again after recovery: votes were not leaked. */
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x7, 2, 0, 1), 0);
+    assert_int_equal(F->fake.clock_on[1], 2);
+    assert_int_equal(F->server.clock_votes[1], 1);
+    /* Unknown device / protocol ids. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x9, 3, F->b.id, 1, 1), SCMI_NOT_FOUND);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x9, 3, F->b.id, 0, 2),
+                     SCMI_INVALID_PARAMETERS);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0xA, 4, F->b.id, 0, 0x18, 1),
+                     SCMI_NOT_FOUND);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x9, 3, 7, 0, 1), SCMI_NOT_FOUND);
+    /* NOTIFY_ERRORS: P2A only, bit0 only. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x8, 1, 1), 0);
+    assert_true(F->a.base_error_notify);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x8, 1, 3), SCMI_INVALID_PARAMETERS);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_BASE, 0x8, 1, 1), SCMI_NOT_SUPPORTED);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_BASE, 0x2, 1, 0x8), SCMI_NOT_FOUND);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x2, 1, 0x8), 0);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x2, 1, 0xC), SCMI_NOT_FOUND);
+}
+
+/* ---- reset lines shared by two agents, notifications ---- */
+
+static void test_reset_shared(void **state)
+{
+    struct xv_scmi_agent c;
+
+    (void)state;
+    xv_scmi_agent_init(&c, "guest-c", NULL, NULL);
+    assert_int_equal(xv_scmi_agent_show(&c, XV_SCMI_RESET, 0), 0);
+    assert_int_equal(xv_scmi_agent_add(&F->server, &c), 0);
+    xv_scmi_agent_set_p2a(&F->a, p2a, F);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x5, 2, 0, 1), 0);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x5, 2, 0, 2), SCMI_INVALID_PARAMETERS);
+    assert_int_equal(SEND(&c, SCMI_PROTOCOL_RESET, 0x5, 2, 0, 1), SCMI_NOT_SUPPORTED);
+    /* c holds the line: a's pulse would end c's hold. */
+    assert_int_equal(SEND(&c, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 2, 0), 0);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 1, 0), SCMI_DENIED);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 2, 0), 0);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_ASSERT], 1);
+    assert_int_equal(SEND(&c, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 0, 0), 0);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_DEASSERT], 0);
+    assert_int_equal(F->server.reset_asserts[0], 1);
+    /* a's own hold ends with its pulse. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 1, 0), 0);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_DEASSERT], 1);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_AUTONOMOUS], 1);
+    assert_int_equal(F->server.reset_asserts[0], 0);
+    /* Only the subscriber (a) heard: 4 resets issued, who did it first. */
+    assert_int_equal(F->p2a_count, 4);
+    assert_int_equal(le(F->p2a_msgs[0]),
+                     SCMI_HDR(0, SCMI_MSG_TYPE_NOTIFICATION, SCMI_PROTOCOL_RESET, 0));
+    assert_int_equal(F->p2a_len[0], 4 + 12);
+    assert_int_equal(le(F->p2a_msgs[0] + 4), c.id);
+    assert_int_equal(le(F->p2a_msgs[0] + 8), 0);
+    assert_int_equal(le(F->p2a_msgs[3] + 4), F->a.id);
+    /* c dies holding the line: released. */
+    assert_int_equal(SEND(&c, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 2, 0), 0);
+    xv_scmi_agent_remove(&F->server, &c);
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_DEASSERT], 2);
+    assert_int_equal(F->server.reset_asserts[0], 0);
+    /* Async reset: SUCCESS, then the delayed RESET_COMPLETE. */
+    F->p2a_count = 0;
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 5, 0), 0);
+    assert_int_equal(F->p2a_count, 2);      /* notification, delayed response */
+    assert_int_equal(SCMI_HDR_TYPE(le(F->p2a_msgs[1])), SCMI_MSG_TYPE_DELAYED_RESP);
+    assert_int_equal(F->p2a_len[1], 4 + 8);
+    assert_int_equal(le(F->p2a_msgs[1] + 4), 0);
+    assert_int_equal(le(F->p2a_msgs[1] + 8), 0);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 4, 0), SCMI_INVALID_PARAMETERS);
+}
+
+/* ---- the embedder's view: counters and the event hook ---- */
+
+struct events {
+    unsigned n;
+    const struct xv_scmi_agent *agent;
+    uint32_t hdr;
+    int32_t status;
+};
+
+static void on_event(void *opaque, const struct xv_scmi_agent *agent,
+                     uint32_t hdr, int32_t status)
+{
+    struct events *e = opaque;
+
+    e->n++;
+    e->agent = agent;
+    e->hdr = hdr;
+    e->status = status;
+}
+
+static void test_events(void **state)
+{
+    struct events e = { 0 };
+
+    (void)state;
+    F->server.event = on_event;
+    F->server.event_opaque = &e;
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_BASE, 0x0, 0), 0);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x3, 1, 5), SCMI_NOT_FOUND);
+    assert_int_equal(e.n, 1);
+    assert_ptr_equal(e.agent, &F->b);
+    assert_int_equal(e.hdr, le(F->resp));
+    assert_int_equal(e.status, SCMI_NOT_FOUND);
+    assert_int_equal(F->a.messages, 1);
+    assert_int_equal(F->a.errors, 0);
+    assert_int_equal(F->b.messages, 1);
+    assert_int_equal(F->b.errors, 1);
+    assert_null(F->server.caller);
+}
+
+/* ---- the virtio-scmi device, through the core ---- */
+
+#define VQSIZE      32u
+#define VBUF_GPA    (TP_RAM_GPA + 0x20000)
+#define F_V1        XV_FEATURE(XV_F_VERSION_1)
+#define F_P2A       XV_FEATURE(VIRTIO_SCMI_F_P2A_CHANNELS)
+
+struct vfx {
+    struct test_platform tp;
+    struct xv_device dev;
+    struct xv_scmi_dev sd;
+    struct drv_vq q[2];
+    uint16_t next_desc[2];
+    uint64_t next_gpa;
+};
+
+static struct vfx *V;
+
+struct vseg {
+    uint64_t gpa;
+    uint32_t len;
+    bool write;
+};
+
+static void vw32(uint32_t off, uint32_t val)
+{
+    assert_int_equal(xv_mmio_write(&V->dev, off, 4, val), 0);
+}
+
+static uint32_t vr32(uint32_t off)
+{
+    uint32_t val = 0;
+
+    assert_int_equal(xv_mmio_read(&V->dev, off, 4, &val), 0);
+    return val;
+}
+
+static int vsetup_with(void **state, bool p2a_offered, unsigned batch)
+{
+    struct xv_scmi_dev_params params;
+
+    setup(state);
+    V = calloc(1, sizeof(*V));
+    assert_non_null(V);
+    assert_int_equal(tp_init(&V->tp, 0), 0);
+    V->tp.bounce = true;
+    V->tp.expected_dev = &V->dev;
+    xv_scmi_dev_default_params(&params);
+    params.queue_size = VQSIZE;
+    params.p2a = p2a_offered;
+    params.max_requests_per_call = batch;
+    assert_int_equal(xv_scmi_dev_init(&V->sd, &V->dev, &V->tp.platform,
+                                      &F->server, &F->a, &params), 0);
+    assert_ptr_equal(xv_scmi_dev_from_device(&V->dev), &V->sd);
+    return 0;
+}
+
+static int vsetup(void **state)
+{
+    return vsetup_with(state, true, 0);
+}
+
+static int vsetup_batch4(void **state)
+{
+    return vsetup_with(state, true, 4);
+}
+
+static int vteardown(void **state)
+{
+    vw32(XV_MMIO_STATUS, 0);
+    assert_int_equal(tp_outstanding(&V->tp), 0);
+    assert_int_equal(V->tp.unmap_mismatch, 0);
+    assert_int_equal(V->tp.wrong_dev_calls, 0);
+    assert_true(tp_guards_intact(&V->tp));
+    tp_fini(&V->tp);
+    free(V);
+    return teardown(state);
+}
+
+static void vqueue(unsigned q, uint64_t base)
+{
+    drv_vq_layout(&V->q[q], &V->tp, base, VQSIZE);
+    V->next_desc[q] = 0;
+    vw32(XV_MMIO_QUEUE_SEL, q);
+    vw32(XV_MMIO_QUEUE_NUM, VQSIZE);
+    vw32(XV_MMIO_QUEUE_DESC_LOW, (uint32_t)V->q[q].desc_gpa);
+    vw32(XV_MMIO_QUEUE_DESC_HIGH, (uint32_t)(V->q[q].desc_gpa >> 32));
+    vw32(XV_MMIO_QUEUE_DRIVER_LOW, (uint32_t)V->q[q].avail_gpa);
+    vw32(XV_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(V->q[q].avail_gpa >> 32));
+    vw32(XV_MMIO_QUEUE_DEVICE_LOW, (uint32_t)V->q[q].used_gpa);
+    vw32(XV_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(V->q[q].used_gpa >> 32));
+    vw32(XV_MMIO_QUEUE_READY, 1);
+}
+
+/* Negotiate 'features', set up the cmdq (and the eventq with P2A). */
+static void vstart(uint64_t features)
+{
+    const uint32_t drv = XV_STATUS_ACKNOWLEDGE | XV_STATUS_DRIVER;
+
+    vw32(XV_MMIO_STATUS, drv);
+    vw32(XV_MMIO_DRIVER_FEATURES_SEL, 0);
+    vw32(XV_MMIO_DRIVER_FEATURES, (uint32_t)features);
+    vw32(XV_MMIO_DRIVER_FEATURES_SEL, 1);
+    vw32(XV_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+    vw32(XV_MMIO_STATUS, drv | XV_STATUS_FEATURES_OK);
+    assert_true(vr32(XV_MMIO_STATUS) & XV_STATUS_FEATURES_OK);
+    vqueue(0, TP_RAM_GPA);
+    if (features & F_P2A)
+        vqueue(1, V->q[0].end_gpa);
+    /* Both queues' rings are live: mapped in place, never bounced. */
+    V->tp.direct_lo = V->q[0].desc_gpa;
+    V->tp.direct_hi = V->q[(features & F_P2A) ? 1 : 0].end_gpa;
+    vw32(XV_MMIO_STATUS, drv | XV_STATUS_FEATURES_OK | XV_STATUS_DRIVER_OK);
+    assert_true(vr32(XV_MMIO_STATUS) & XV_STATUS_DRIVER_OK);
+    V->next_gpa = VBUF_GPA;
+    tp_clear_counters(&V->tp);
+}
+
+static uint64_t vbuf(uint32_t len)
+{
+    uint64_t gpa = V->next_gpa;
+
+    V->next_gpa = (V->next_gpa + len + 15) & ~15ull;
+    memset(tp_ram_ptr(&V->tp, gpa, len), 0xee, len);
+    return gpa;
+}
+
+static uint8_t *vram(uint64_t gpa, size_t len)
+{
+    uint8_t *p = tp_ram_ptr(&V->tp, gpa, len);
+
+    assert_non_null(p);
+    return p;
+}
+
+static void vsubmit(unsigned q, const struct vseg *s, unsigned n)
+{
+    uint16_t head = V->next_desc[q];
+
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t idx = (uint16_t)((head + i) % VQSIZE);
+
+        drv_desc(&V->q[q], idx, s[i].gpa, s[i].len,
+                 (uint16_t)((s[i].write ? XV_VRING_DESC_F_WRITE : 0) |
+                            (i + 1 < n ? XV_VRING_DESC_F_NEXT : 0)),
+                 (uint16_t)((idx + 1) % VQSIZE));
+    }
+    V->next_desc[q] = (uint16_t)((head + n) % VQSIZE);
+    drv_avail_add(&V->q[q], head);
+}
+
+static void vkick(unsigned q)
+{
+    vw32(XV_MMIO_QUEUE_NOTIFY, q);
+    xv_device_process_queue(&V->dev, q);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Queue one command as Linux does (one readable, one writable buffer of
+ * 'rx' bytes); returns the reply's guest address. *hdr gets the header. */
+static uint64_t vcmd(uint32_t *hdr, uint8_t proto, uint8_t id, uint32_t rx,
+                     unsigned n, ...)
+{
+    uint64_t req = vbuf(4 + 4 * n), resp = vbuf(rx);
+    uint32_t h = SCMI_HDR(id, 0, proto, ++F->token & 0x3ff);
+    va_list ap;
+
+    put32(vram(req, 4), h);
+    va_start(ap, n);
+    for (unsigned k = 0; k < n; k++)
+        put32(vram(req + 4 + 4 * k, 4), va_arg(ap, uint32_t));
+    va_end(ap);
+    vsubmit(0, (struct vseg[]){ { req, 4 + 4 * n, false }, { resp, rx, true } }, 2);
+    if (hdr)
+        *hdr = h;
+    return resp;
+}
+
+/* An eventq buffer of len device-writable bytes. */
+static uint64_t vevent_buf(uint32_t len)
+{
+    uint64_t gpa = vbuf(len);
+
+    vsubmit(1, (struct vseg[]){ { gpa, len, true } }, 1);
+    return gpa;
+}
+
+static void test_virtio_command(void **state)
+{
+    uint64_t r[4];
+    uint32_t hdr[4];
+
+    (void)state;
+    assert_int_equal(vr32(XV_MMIO_DEVICE_ID), XV_VIRTIO_ID_SCMI);
+    vw32(XV_MMIO_DEVICE_FEATURES_SEL, 0);
+    assert_int_equal(vr32(XV_MMIO_DEVICE_FEATURES) & 3u, 1u << VIRTIO_SCMI_F_P2A_CHANNELS);
+    vw32(XV_MMIO_DEVICE_FEATURES_SEL, 1);
+    assert_int_equal(vr32(XV_MMIO_DEVICE_FEATURES) & 1u, 1u);   /* VERSION_1 */
+    vstart(F_V1 | F_P2A);
+    /* BASE PROTOCOL_VERSION with Linux's exact rx: 4 + 4 + 4. */
+    r[0] = vcmd(&hdr[0], SCMI_PROTOCOL_BASE, 0x0, 12, 0);
+    /* CLOCK_ATTRIBUTES into a 136-byte buffer: 32 bytes used. */
+    r[1] = vcmd(&hdr[1], SCMI_PROTOCOL_CLOCK, 0x3, XV_SCMI_MAX_MSG, 1, 0);
+    /* No room for the values: COMMS_ERROR, nothing past the status. */
+    r[2] = vcmd(&hdr[2], SCMI_PROTOCOL_CLOCK, 0x3, 12, 1, 0);
+    /* DESCRIBE_RATES cut to a 20-byte buffer: one rate, 15 remaining. */
+    r[3] = vcmd(&hdr[3], SCMI_PROTOCOL_CLOCK, 0x4, 20, 2, 1, 0);
+    vkick(0);
+    assert_int_equal(drv_used_idx(&V->q[0]), 4);
+    assert_int_equal(drv_used_elem(&V->q[0], 0).len, 12);
+    assert_int_equal(le(vram(r[0], 4)), hdr[0]);
+    assert_int_equal(le(vram(r[0] + 4, 4)), 0);
+    assert_int_equal(le(vram(r[0] + 8, 4)), 0x20000);
+    assert_int_equal(drv_used_elem(&V->q[0], 1).len, 32);
+    assert_int_equal(le(vram(r[1], 4)), hdr[1]);
+    assert_string_equal((char *)vram(r[1] + 12, 16), "uart0");
+    assert_int_equal(le(vram(r[1] + 28, 4)), 7);
+    assert_int_equal(*vram(r[1] + 32, 1), 0xee);
+    assert_int_equal(drv_used_elem(&V->q[0], 2).len, 8);
+    assert_int_equal(le(vram(r[2], 4)), hdr[2]);
+    assert_int_equal((int32_t)le(vram(r[2] + 4, 4)), SCMI_COMMS_ERROR);
+    assert_int_equal(le(vram(r[2] + 8, 4)), 0xeeeeeeeeu);
+    assert_int_equal(drv_used_elem(&V->q[0], 3).len, 20);
+    assert_int_equal(le(vram(r[3] + 8, 4)), 1u | 15u << 16);
+    assert_int_equal(le(vram(r[3] + 12, 4)), 1000000);
+    assert_true(V->tp.interrupt_calls >= 1);
+    assert_int_equal(V->sd.commands, 4);
+    assert_int_equal(V->sd.malformed, 0);
+    assert_int_equal(F->a.messages, 4);
+    assert_int_equal(F->a.errors, 1);
+}
+
+static void test_virtio_malformed(void **state)
+{
+    uint64_t w[4], req, big, resp, split[2];
+    uint32_t hdr;
+
+    (void)state;
+    vstart(F_V1);
+    /* A header cut short. */
+    req = vbuf(4);
+    put32(vram(req, 4), SCMI_HDR(0, 0, SCMI_PROTOCOL_BASE, 1));
+    w[0] = vbuf(XV_SCMI_MAX_MSG);
+    vsubmit(0, (struct vseg[]){ { req, 3, false }, { w[0], XV_SCMI_MAX_MSG, true } }, 2);
+    /* No room for header + status. */
+    w[1] = vbuf(7);
+    vsubmit(0, (struct vseg[]){ { req, 4, false }, { w[1], 7, true } }, 2);
+    /* Nothing readable; nothing writable. */
+    w[2] = vbuf(XV_SCMI_MAX_MSG);
+    vsubmit(0, (struct vseg[]){ { w[2], XV_SCMI_MAX_MSG, true } }, 1);
+    vsubmit(0, (struct vseg[]){ { req, 4, false } }, 1);
+    /* A request longer than any message: PROTOCOL_ERROR. */
+    big = vbuf(200);
+    put32(vram(big, 4), SCMI_HDR(0, 0, SCMI_PROTOCOL_BASE, 2));
+    w[3] = vbuf(XV_SCMI_MAX_MSG);
+    vsubmit(0, (struct vseg[]){ { big, 200, false }, { w[3], XV_SCMI_MAX_MSG, true } }, 2);
+    /* Split buffers are fine: DISCOVER_AGENT(self), reply over 8 + 128. */
+    req = vbuf(8);
+    hdr = SCMI_HDR(0x7, 0, SCMI_PROTOCOL_BASE, 3);
+    put32(vram(req, 4), hdr);
+    put32(vram(req + 4, 4), 0xffffffffu);
+    split[0] = vbuf(8);
+    split[1] = vbuf(128);
+    vsubmit(0, (struct vseg[]){ { req, 4, false }, { req + 4, 4, false },
+                                { split[0], 8, true }, { split[1], 128, true } }, 4);
+    /* And a notify command without the eventq negotiated. */
+    resp = vcmd(NULL, SCMI_PROTOCOL_CLOCK, 0x9, 8, 2, 0, 1);
+    vkick(0);
+    assert_int_equal(drv_used_idx(&V->q[0]), 7);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(drv_used_elem(&V->q[0], i).len, 0);
+    assert_int_equal(le(vram(w[0], 4)), 0xeeeeeeeeu);
+    assert_int_equal(le(vram(w[1], 4)), 0xeeeeeeeeu);
+    assert_int_equal(le(vram(w[2], 4)), 0xeeeeeeeeu);
+    assert_int_equal(drv_used_elem(&V->q[0], 4).len, 8);
+    assert_int_equal((int32_t)le(vram(w[3] + 4, 4)), SCMI_PROTOCOL_ERROR);
+    assert_int_equal(drv_used_elem(&V->q[0], 5).len, 8 + 20);
+    assert_int_equal(le(vram(split[0], 4)), hdr);
+    assert_int_equal(le(vram(split[0] + 4, 4)), 0);
+    assert_int_equal(le(vram(split[1], 4)), F->a.id);
+    assert_string_equal((char *)vram(split[1] + 4, 16), "guest-a");
+    assert_int_equal(drv_used_elem(&V->q[0], 6).len, 8);
+    assert_int_equal((int32_t)le(vram(resp + 4, 4)), SCMI_NOT_SUPPORTED);
+    assert_int_equal(V->sd.malformed, 4);
+    assert_int_equal(V->sd.commands, 7);
+}
+
+static void test_virtio_reset_drops_votes(void **state)
+{
+    uint64_t r;
+
+    (void)state;
+    vstart(F_V1 | F_P2A);
+    /* a (this device) runs clocks 0 and 1; b runs clock 1 too. */
+    vcmd(NULL, SCMI_PROTOCOL_CLOCK, 0x7, 8, 2, 0, 1);
+    vcmd(NULL, SCMI_PROTOCOL_CLOCK, 0x7, 8, 2, 1, 1);
+    vkick(0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x7, 2, 0, 1), 0);
+    assert_int_equal(F->fake.clock_on[0], 1);
+    assert_int_equal(F->fake.clock_on[1], 1);
+    /* An async rate set owed to the old instance, no eventq buffer. */
+    vcmd(NULL, SCMI_PROTOCOL_CLOCK, 0x5, 8, 4, 1, 2, 6000, 0);
+    vkick(0);
+    assert_int_equal(F->a.pending_count, 1);
+    /* The guest reboots: the next kernel resets the device first. */
+    vw32(XV_MMIO_STATUS, 0);
+    assert_int_equal(F->fake.clock_off[0], 1);
+    assert_int_equal(F->fake.clock_off[1], 0);      /* b still runs it */
+    assert_int_equal(F->a.clock_on, 0);
+    assert_int_equal(F->a.pending_count, 0);
+    assert_null(F->a.p2a);
+    /* The new instance sees its own (empty) votes. */
+    vstart(F_V1 | F_P2A);
+    vevent_buf(XV_SCMI_MAX_MSG);
+    vkick(1);
+    assert_int_equal(drv_used_idx(&V->q[1]), 0);    /* nothing owed */
+    r = vcmd(NULL, SCMI_PROTOCOL_CLOCK, 0x3, XV_SCMI_MAX_MSG, 1, 1);
+    vkick(0);
+    assert_int_equal(le(vram(r + 8, 4)) & 1u, 0);
+    assert_int_equal(F->server.clock_votes[1], 1);
+}
+
+static void test_virtio_flood(void **state)
+{
+    uint64_t r[10];
+
+    (void)state;
+    vstart(F_V1);
+    for (unsigned i = 0; i < 10; i++)
+        r[i] = vcmd(NULL, SCMI_PROTOCOL_BASE, 0x0, 12, 0);
+    vw32(XV_MMIO_QUEUE_NOTIFY, 0);
+    tp_clear_counters(&V->tp);
+    /* Four per call, then yield with the queue re-queued. */
+    xv_device_process_queue(&V->dev, 0);
+    assert_int_equal(drv_used_idx(&V->q[0]), 4);
+    assert_int_equal(V->tp.queue_notify_calls, 1);
+    assert_int_equal(V->tp.last_notify_queue, 0);
+    xv_device_process_queue(&V->dev, 0);
+    assert_int_equal(drv_used_idx(&V->q[0]), 8);
+    assert_int_equal(V->tp.queue_notify_calls, 2);
+    xv_device_process_queue(&V->dev, 0);
+    assert_int_equal(drv_used_idx(&V->q[0]), 10);
+    assert_int_equal(V->tp.queue_notify_calls, 2);  /* drained: no more */
+    for (unsigned i = 0; i < 10; i++) {
+        assert_int_equal(drv_used_elem(&V->q[0], (uint16_t)i).len, 12);
+        assert_int_equal(le(vram(r[i] + 8, 4)), 0x20000);
+    }
+    assert_int_equal(V->sd.commands, 10);
+}
+
+/* The cmdq's used index when the device let go of an eventq buffer: a
+ * delayed response must not overtake its command's response. */
+static void (*tp_unmap)(void *, const struct xv_gbuf *, unsigned, struct xv_iovec *);
+static uint64_t watch_gpa;
+static int cmdq_used_at_watch;
+
+static void watching_unmap(void *opaque, const struct xv_gbuf *bufs, unsigned n,
+                           struct xv_iovec *iov)
+{
+    if (n && bufs[0].addr == watch_gpa)
+        cmdq_used_at_watch = drv_used_idx(&V->q[0]);
+    tp_unmap(opaque, bufs, n, iov);
+}
+
+static void test_virtio_p2a(void **state)
+{
+    uint64_t r, ev[3], bad;
+    uint32_t hdr;
+
+    (void)state;
+    vstart(F_V1 | F_P2A);
+    assert_non_null(F->a.p2a);
+    /* a subscribes to power domain 0 (b's domain 0 as well). */
+    r = vcmd(NULL, SCMI_PROTOCOL_POWER, 0x6, 8, 2, 0, 1);
+    vkick(0);
+    assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
+    /* No eventq buffer: the notification is dropped, b's command fine. */
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
+    assert_int_equal(V->sd.p2a_sent, 0);
+    /* An async rate set: SUCCESS now, the delayed response kept... */
+    r = vcmd(&hdr, SCMI_PROTOCOL_CLOCK, 0x5, 8, 4, 1, 0, 48000000, 0);
+    vkick(0);
+    assert_int_equal(drv_used_elem(&V->q[0], 1).len, 8);
+    assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
+    assert_int_equal(F->a.pending_count, 1);
+    /* ...until the driver posts an eventq buffer. */
+    ev[0] = vevent_buf(XV_SCMI_MAX_MSG);
+    vkick(1);
+    assert_int_equal(drv_used_idx(&V->q[1]), 1);
+    assert_int_equal(drv_used_elem(&V->q[1], 0).len, 4 + 16);
+    assert_int_equal(le(vram(ev[0], 4)), (hdr & ~0x300u) | 0x200u);
+    assert_int_equal(le(vram(ev[0] + 4, 4)), 0);            /* status */
+    assert_int_equal(le(vram(ev[0] + 8, 4)), 0);            /* clock 0 */
+    assert_int_equal(le(vram(ev[0] + 12, 4)), 48000000);
+    assert_int_equal(F->a.pending_count, 0);
+    /* b's last vote off turns the domain off: a hears of it. */
+    ev[1] = vevent_buf(XV_SCMI_MAX_MSG);
+    vkick(1);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0x40000000u), 0);
+    assert_int_equal(drv_used_idx(&V->q[1]), 2);
+    assert_int_equal(drv_used_elem(&V->q[1], 1).len, 4 + 12);
+    assert_int_equal(le(vram(ev[1], 4)),
+                     SCMI_HDR(0, SCMI_MSG_TYPE_NOTIFICATION, SCMI_PROTOCOL_POWER, 0));
+    assert_int_equal(le(vram(ev[1] + 4, 4)), F->b.id);
+    assert_int_equal(le(vram(ev[1] + 8, 4)), 0);
+    assert_int_equal(le(vram(ev[1] + 12, 4)), 0x40000000u);
+    /* With a buffer ready, the delayed response still follows its
+     * command's response (both in the same kick). */
+    ev[2] = vevent_buf(XV_SCMI_MAX_MSG);
+    r = vcmd(&hdr, SCMI_PROTOCOL_RESET, 0x4, 8, 3, 0, 5, 0);
+    tp_unmap = V->tp.platform.unmap;
+    V->tp.platform.unmap = watching_unmap;
+    watch_gpa = ev[2];
+    cmdq_used_at_watch = -1;
+    vkick(0);
+    V->tp.platform.unmap = tp_unmap;
+    assert_int_equal(cmdq_used_at_watch, 3);
+    assert_int_equal(drv_used_idx(&V->q[0]), 3);
+    assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
+    assert_int_equal(drv_used_idx(&V->q[1]), 3);
+    assert_int_equal(drv_used_elem(&V->q[1], 2).len, 4 + 8);
+    assert_int_equal(le(vram(ev[2], 4)), (hdr & ~0x300u) | 0x200u);
+    assert_int_equal(le(vram(ev[2] + 8, 4)), 0);            /* domain 0 */
+    assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_AUTONOMOUS], 1);
+    /* An eventq buffer the device may not write: returned unused. */
+    bad = vbuf(XV_SCMI_MAX_MSG);
+    vsubmit(1, (struct vseg[]){ { bad, 4, false }, { bad + 16, 64, true } }, 2);
+    vkick(1);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
+    assert_int_equal(drv_used_idx(&V->q[1]), 4);
+    assert_int_equal(drv_used_elem(&V->q[1], 3).len, 0);
+    assert_int_equal(V->sd.p2a_sent, 3);
+    assert_int_equal(V->sd.p2a_dropped, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -787,6 +1395,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sensor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_p2a, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_init_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_base_reset_agent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtio_command, vsetup, vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_malformed, vsetup, vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_reset_drops_votes, vsetup, vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_flood, vsetup_batch4, vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_p2a, vsetup, vteardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

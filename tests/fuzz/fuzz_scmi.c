@@ -7,7 +7,8 @@
  * Invariants: no crash or sanitizer report; a reply is 0 bytes (nothing
  * could be said) or 8..cap bytes, echoes the request header, and is exactly
  * 8 bytes when the status is not SUCCESS; P2A messages fit a virtio eventq
- * buffer; vote counts never exceed the agents plus the platform, and once
+ * buffer; vote counts never exceed the agents plus the platform and equal
+ * the platform's boot vote plus the agents' own views, and once
  * both agents' votes are dropped every resource is back to its boot state.
  *
  * Input, records until the input ends:
@@ -139,6 +140,43 @@ static void check_votes(const struct xv_scmi_server *s, unsigned max)
     CHECK(s->reset_asserts[0] <= max);
 }
 
+/* Agents' own views holding platform resource 'index' of 'kind'. */
+static unsigned held(const struct xv_scmi_agent *agents, unsigned n,
+                     enum xv_scmi_kind kind, unsigned index)
+{
+    unsigned count = 0;
+
+    for (unsigned a = 0; a < n; a++) {
+        const struct xv_scmi_view *v = &agents[a].view[kind];
+        uint64_t bits = kind == XV_SCMI_CLOCK ? agents[a].clock_on :
+                        kind == XV_SCMI_POWER ? agents[a].power_on :
+                        kind == XV_SCMI_VOLTAGE ? agents[a].voltage_on :
+                        agents[a].reset_asserted;
+
+        for (unsigned id = 0; id < v->nr; id++)
+            count += v->map[id] == index && ((bits >> id) & 1u);
+    }
+    return count;
+}
+
+/* Every physical count is the platform's boot vote plus one per agent
+ * whose own view says on: no vote lost, none counted twice. */
+static void check_counts(const struct xv_scmi_server *s,
+                         const struct xv_scmi_agent *agents, unsigned n)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        CHECK(s->clock_votes[i] == clocks[i].on_at_boot +
+                                   held(agents, n, XV_SCMI_CLOCK, i));
+        CHECK(s->power_votes[i] == power[i].on_at_boot +
+                                   held(agents, n, XV_SCMI_POWER, i));
+    }
+    CHECK(s->voltage_votes[0] == volt[0].on_at_boot +
+                                 held(agents, n, XV_SCMI_VOLTAGE, 0));
+    CHECK(s->reset_asserts[0] == held(agents, n, XV_SCMI_RESET, 0));
+    for (unsigned a = 0; a < n; a++)
+        CHECK(agents[a].pending_count <= XV_SCMI_P2A_PENDING);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct xv_scmi_server server;
@@ -181,6 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = cap; i < sizeof(resp); i++)
             CHECK(resp[i] == 0xcc);     /* nothing past the buffer */
         check_votes(&server, 3);
+        check_counts(&server, agents, 2);
     }
     xv_scmi_agent_remove(&server, &agents[0]);
     xv_scmi_agent_remove(&server, &agents[1]);
