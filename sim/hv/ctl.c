@@ -56,7 +56,7 @@ static int cmd_create(const char *dir, int argc, char **argv)
 {
     struct xsp_msg req = { .hdr.op = XSP_DOM_CREATE };
     struct xsp_msg rep;
-    uint64_t vcpus = 1, ram_mib = 64, spis = 0, target = XSP_NO_DOMID;
+    uint64_t vcpus = 1, ram_mib = 64, spis = XSP_DEFAULT_NR_SPIS, target = XSP_NO_DOMID;
     if (argc < 2) {
         fprintf(stderr, "xensim-hv: create NAME [options]\n");
         return 2;

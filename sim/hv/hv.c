@@ -664,9 +664,12 @@ static int op_dom_create(struct conn *c, const struct xsp_msg *m, struct reply *
     }
     uint32_t vcpus = (uint32_t)m->arg[0];
     uint64_t ram = m->arg[1];
-    uint32_t spis = m->arg[2] ? (uint32_t)m->arg[2] : XSP_DEFAULT_NR_SPIS;
+    /* As Xen's domain_vgic_init(): the toolstack's count rounded up to a
+     * whole 32-line group, at most 988. A domain xl made with no virtio
+     * device and no vuart has none, and injecting any SPI fails. */
+    uint64_t spis = (m->arg[2] + 31) / 32 * 32;
     if (vcpus == 0 || vcpus > XSP_MAX_VCPUS || ram == 0 || ram % XSP_PAGE_SIZE != 0 ||
-        ram > (64ull << 30) || spis > 960) {
+        ram > (64ull << 30) || m->arg[2] > 988 || spis > 988) {
         return EINVAL;
     }
     if (next_domid >= HV_MAX_DOMID) {
@@ -675,7 +678,7 @@ static int op_dom_create(struct conn *c, const struct xsp_msg *m, struct reply *
     char name[sizeof(m->name) + 1];
     memcpy(name, m->name, sizeof(m->name));
     name[sizeof(m->name)] = '\0';
-    struct domain *d = domain_new(next_domid, name, vcpus, ram, spis);
+    struct domain *d = domain_new(next_domid, name, vcpus, ram, (uint32_t)spis);
     if (!d) {
         return errno ? errno : ENOMEM;
     }

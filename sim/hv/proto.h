@@ -32,7 +32,7 @@
 #define XSP_RAM_BASE 0x40000000ull
 #define XSP_RAM_BASE_PFN (XSP_RAM_BASE >> XSP_PAGE_SHIFT)
 #define XSP_MAX_VCPUS 128      /* one shared ioreq page */
-#define XSP_DEFAULT_NR_SPIS 64
+#define XSP_DEFAULT_NR_SPIS 64 /* xensim-hv create without --spis */
 #define XSP_GNT_FRAMES 4       /* grant table size: 4 pages of v1 entries */
 #define XSP_GNT_ENTRIES (XSP_GNT_FRAMES * XSP_PAGE_SIZE / 8)
 #define XSP_NO_DOMID 0xffffu

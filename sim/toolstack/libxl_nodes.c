@@ -77,6 +77,19 @@ void ts_allocate_slots(struct ts_guest *g)
     }
 }
 
+/* libxl__arch_domain_prepare_config(): SPIs up to the highest virtio
+ * device's, or the vuart's; nothing else. Xen rounds up to 32 lines. */
+unsigned ts_nr_spis(struct ts_guest *g)
+{
+    unsigned nr_spis = g->vuart ? 1 : 0;
+
+    ts_allocate_slots(g);
+    for (unsigned i = 0; i < g->nr_devices; i++)
+        if (g->devices[i].irq - 32 + 1 > nr_spis)
+            nr_spis = g->devices[i].irq - 32 + 1;
+    return nr_spis;
+}
+
 static void device_paths(const struct ts_guest *g, const struct ts_device *dev,
                          char *be, char *fe, char *lx, size_t len)
 {

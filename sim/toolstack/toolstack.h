@@ -33,11 +33,13 @@ struct ts_guest {
     unsigned vcpus;
     uint64_t memory_kb;
     int layout;                 /* 417, 418 or 419: which libxl we imitate */
+    bool vuart;                 /* xl's vuart = "sbsa_uart": SPI 32 */
     struct ts_device devices[TS_DEVICES_MAX];
     unsigned nr_devices;
 };
 
 void ts_allocate_slots(struct ts_guest *g);
+unsigned ts_nr_spis(struct ts_guest *g);
 int ts_write_domain(struct xs_handle *xs, const struct ts_guest *g);
 int ts_add_devices(struct xs_handle *xs, struct ts_guest *g, int timeout_ms);
 int ts_remove_devices(struct xs_handle *xs, const struct ts_guest *g,

@@ -29,7 +29,8 @@ static void usage(FILE *out)
     fprintf(out,
         "Usage: xensim create NAME [--vcpus N] [--memory MiB] [--libxl 417|418|419]\n"
         "                   [--backend DOMID] [--disk TARGET[,vdev=xvdX][,ro][,grant_usage=0|1]]...\n"
-        "                   [--virtio TYPE[,grant_usage=0|1]]... [--paused] [--timeout MS]\n"
+        "                   [--virtio TYPE[,grant_usage=0|1]]... [--vuart] [--paused]\n"
+        "                   [--timeout MS]\n"
         "       xensim destroy NAME|DOMID [--timeout MS]\n"
         "       xensim list\n"
         "Environment: XENSIM_DIR (hv.sock), XENSTORED_PATH (xenstored socket).\n");
@@ -177,6 +178,7 @@ static int cmd_create(int argc, char **argv)
         { "disk", required_argument, NULL, 'd' },
         { "virtio", required_argument, NULL, 'v' },
         { "paused", no_argument, NULL, 'p' },
+        { "vuart", no_argument, NULL, 'u' },
         { "timeout", required_argument, NULL, 't' },
         { NULL, 0, NULL, 0 },
     };
@@ -201,6 +203,7 @@ static int cmd_create(int argc, char **argv)
         case 'l': g.layout = atoi(optarg); break;
         case 'b': backend = (unsigned)atoi(optarg); break;
         case 'p': paused = true; break;
+        case 'u': g.vuart = true; break;
         case 't': timeout = atoi(optarg); break;
         case 'd':
         case 'v':
@@ -237,7 +240,7 @@ static int cmd_create(int argc, char **argv)
         return 1;
     {
         struct xsp_msg req = { .hdr.op = XSP_DOM_CREATE,
-                               .arg = { g.vcpus, g.memory_kb * 1024, 0,
+                               .arg = { g.vcpus, g.memory_kb * 1024, ts_nr_spis(&g),
                                         XSP_CREATE_PAUSED, XSP_NO_DOMID } };
 
         snprintf(req.name, sizeof(req.name), "%.31s", g.name);

@@ -43,10 +43,15 @@ struct daemon {
     struct xvx_ctx xen;
     struct xvx_guest *guests;
     struct xvx_discovery *discovery;
-    /* Static devices we created, by config name, for reload. */
+    /* Devices placed by the config file or the command line. With xenstore
+     * each follows its domain: attached while a domain of that name or id
+     * lives, detached when it dies, attached again when it is re-created. */
     struct static_device {
         struct xvd_device_conf conf;
-        struct xvx_device *xd;
+        unsigned index;         /* --device order: libxl's slots */
+        struct xvx_device *xd;  /* NULL: detached */
+        domid_t domid;          /* of xd, or of the last failed attach */
+        bool failed;            /* attach to domid failed: not again */
     } statics[XVD_DEVICES_MAX + CLI_DEVICES_MAX];
     unsigned nr_statics;
     int signal_fd;
@@ -274,6 +279,8 @@ static void remove_device(struct daemon *d, struct xvx_device *xd)
     update_status(d);
 }
 
+static void sync_statics(struct daemon *d);
+
 /* ---- discovery callbacks ---- */
 
 static bool domain_matches(const struct xvd_device_conf *conf, domid_t fe)
@@ -334,8 +341,14 @@ static bool domain_alive(void *opaque, domid_t fe)
     return !(info.flags & XEN_DOMINF_dying);
 }
 
+static void domains_changed(void *opaque)
+{
+    sync_statics(opaque);
+}
+
 static const struct xvx_discovery_ops discovery_ops = {
     .find_declared = find_declared,
+    .domains_changed = domains_changed,
     .add = discovered_add,
     .remove = discovered_remove,
     .domain_alive = domain_alive,
@@ -362,36 +375,65 @@ static int resolve_domain(const struct xvd_device_conf *conf, const char *cli_do
     return xvx_domain_by_name(name, domid);
 }
 
-static void add_static(struct daemon *d, const struct xvd_device_conf *conf,
-                       unsigned index, const char *cli_domain)
+static void static_attach(struct daemon *d, struct static_device *s, domid_t domid)
 {
-    struct static_device *s = &d->statics[d->nr_statics];
+    const struct xvd_device_conf *conf = &s->conf;
     uint64_t base = conf->base;
     unsigned irq = conf->irq;
-    domid_t domid;
     char err[512];
     bool grants;
 
-    if (resolve_domain(conf, cli_domain, &domid) < 0) {
-        xvd_log(LOG_ERR, NULL, "device %s: key 'domain': unknown domain '%s'",
-                conf->name, cli_domain ? cli_domain : conf->domain_name);
-        return;
-    }
     if (!conf->is_static) {
         /* --device without placement: libxl's slots, in order. */
-        base = 0x2000000ull + 0x200ull * index;
-        irq = 33 + index;
+        base = 0x2000000ull + 0x200ull * s->index;
+        irq = 33 + s->index;
     }
     grants = conf->memory == XVD_MEM_GRANTS ||
              (conf->memory == XVD_MEM_AUTO && d->discovery &&
               xvx_discovery_self(d->discovery) != 0);
+    s->domid = domid;
     s->xd = add_device(d, domid, conf, base, irq, grants, err, sizeof(err));
-    if (!s->xd) {
+    s->failed = !s->xd;
+    if (!s->xd)
         xvd_log(LOG_ERR, NULL, "skipping: %s", err);
-        return;
+}
+
+/* Attach what has a live domain, detach what lost it. Called at start,
+ * after a reload and whenever xenstore says domains came or went: a domain
+ * is introduced before xl adds its devices and unpauses it, so a static
+ * device is in place before the guest runs. */
+static void sync_statics(struct daemon *d)
+{
+    for (unsigned i = 0; i < d->nr_statics; i++) {
+        struct static_device *s = &d->statics[i];
+        const char *name = d->cli_domain ? d->cli_domain : s->conf.domain_name;
+        domid_t domid;
+        bool found = resolve_domain(&s->conf, d->cli_domain, &domid) == 0 &&
+                     domain_alive(d, domid);
+
+        if (s->xd && (!found || domid != s->domid)) {
+            xvd_log(LOG_INFO, NULL, "device %s: domain %u is gone; waiting for '%s'",
+                    s->conf.name, s->domid, name);
+            remove_device(d, s->xd);
+            s->xd = NULL;
+        }
+        if (s->xd || !found || (s->failed && domid == s->domid))
+            continue;
+        static_attach(d, s, domid);
     }
-    s->conf = *conf;
-    d->nr_statics++;
+}
+
+static void log_waiting_statics(const struct daemon *d)
+{
+    for (unsigned i = 0; i < d->nr_statics; i++) {
+        const struct static_device *s = &d->statics[i];
+
+        if (!s->xd && !s->failed)
+            xvd_log(d->discovery ? LOG_NOTICE : LOG_ERR, NULL,
+                    "device %s: key 'domain': no domain '%s'%s", s->conf.name,
+                    d->cli_domain ? d->cli_domain : s->conf.domain_name,
+                    d->discovery ? "; attached when it is created" : "");
+    }
 }
 
 static void add_statics(struct daemon *d)
@@ -401,19 +443,36 @@ static void add_statics(struct daemon *d)
             if (!d->cli_devices[i].name[0])
                 snprintf(d->cli_devices[i].name, sizeof(d->cli_devices[i].name),
                          "dev%u", i);
-            add_static(d, &d->cli_devices[i], i, d->cli_domain);
+            d->statics[d->nr_statics++] = (struct static_device){
+                .conf = d->cli_devices[i], .index = i };
         }
-        return;
+    } else {
+        for (unsigned i = 0; i < d->cfg.nr_devices; i++)
+            if (d->cfg.devices[i].is_static)
+                d->statics[d->nr_statics++] = (struct static_device){
+                    .conf = d->cfg.devices[i], .index = i };
     }
-    for (unsigned i = 0; i < d->cfg.nr_devices; i++)
-        if (d->cfg.devices[i].is_static)
-            add_static(d, &d->cfg.devices[i], i, NULL);
+    sync_statics(d);
+    log_waiting_statics(d);
 }
 
 static void remove_statics(struct daemon *d)
 {
-    while (d->nr_statics)
-        remove_device(d, d->statics[--d->nr_statics].xd);
+    while (d->nr_statics) {
+        struct static_device *s = &d->statics[--d->nr_statics];
+
+        if (s->xd)
+            remove_device(d, s->xd);
+    }
+}
+
+static unsigned attached_statics(const struct daemon *d)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < d->nr_statics; i++)
+        n += d->statics[i].xd != NULL;
+    return n;
 }
 
 /* ---- signals, watchdog, reload ---- */
@@ -558,7 +617,7 @@ int main(int argc, char **argv)
     if (configure_types(d, &d->cfg) < 0)
         return 1;
     add_statics(d);
-    if (d->cli_domain && d->nr_statics == 0) {
+    if (d->cli_domain && attached_statics(d) == 0) {
         xvd_log(LOG_ERR, NULL, "no device could be set up for domain %s",
                 d->cli_domain);
         return 1;

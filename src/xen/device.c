@@ -39,7 +39,17 @@ static void platform_interrupt(void *opaque, struct xv_device *dev)
 
     (void)dev;
     /* Edge-triggered SPI: level 1 is one edge; Arm's vGIC ignores 0. */
-    if (xendevicemodel_set_irq_level(g->ctx->dm, g->domid, xd->irq, 1) < 0)
+    if (xendevicemodel_set_irq_level(g->ctx->dm, g->domid, xd->irq, 1) == 0)
+        return;
+    /* Xen gives a domain only the SPIs libxl counted for it: those of xl's
+     * virtio devices and the vuart, rounded up to 32. */
+    if (errno == EINVAL) {
+        if (!xd->irq_refused)
+            xvd_log(LOG_ERR, xd->log_ctx,
+                    "irq %u is not one of the guest's SPIs; the guest gets no "
+                    "interrupts (see xenvirtiod(8), INTERRUPTS)", xd->irq);
+        xd->irq_refused = true;
+    } else
         xvd_log_ratelimited(&xd->ratelimit, LOG_WARNING, xd->log_ctx,
                             "set_irq_level(%u): %s", xd->irq, strerror(errno));
 }

@@ -18,6 +18,9 @@ struct xvx_discovery_ops {
                               const struct xvd_device_conf *conf, uint64_t base,
                               unsigned irq, bool grants, char *err, size_t errlen);
     void (*remove)(void *opaque, struct xvx_device *xd);
+    /* Domains may have come or gone (and before xl's devices of a new
+     * domain are claimed): the daemon's static devices follow them. */
+    void (*domains_changed)(void *opaque);
     /* Is the frontend still alive (not dying, not gone)? */
     bool (*domain_alive)(void *opaque, domid_t fe);
 };

@@ -44,6 +44,7 @@ struct xvx_device {
     bool grants;
     bool range_mapped;
     bool connected;             /* driver reached DRIVER_OK */
+    bool irq_refused;           /* Xen said the SPI is not the guest's */
     struct xv_platform platform;
     struct xvx_queue_work *work; /* one per queue */
     unsigned nr_queues;

@@ -4,9 +4,9 @@
  * (xen-virtio.md §1.2, §1.3, §2.5, §5).
  *
  * We watch our own backend/virtio_disk (Xen 4.17+ disks) and backend/virtio
- * (4.18+ generic devices) trees and @releaseDomain. Every event triggers a
- * rescan: libxl writes each device in one transaction, so what we read is
- * always complete, and a rescan is idempotent.
+ * (4.18+ generic devices) trees, @introduceDomain and @releaseDomain. Every
+ * event triggers a rescan: libxl writes each device in one transaction, so
+ * what we read is always complete, and a rescan is idempotent.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -331,6 +331,7 @@ static void rescan(struct xvx_discovery *d)
 {
     for (struct xs_device *dev = d->devices; dev; dev = dev->next)
         dev->seen = false;
+    d->ops->domains_changed(d->opaque);
     for (int kind = 0; kind < KIND_COUNT; kind++)
         scan_kind(d, (enum backend_kind)kind);
     /* Devices whose backend dir is gone (toolstack removed it, or the
@@ -394,7 +395,9 @@ struct xvx_discovery *xvx_discovery_open(struct xvd_loop *loop,
         if (!xs_watch(d->xs, path, kind_names[kind]))
             goto fail;
     }
-    /* Only privileged callers may watch it; discovery works without. */
+    /* Only privileged callers may watch these; discovery works without,
+     * static devices then follow their domains only at backend events. */
+    xs_watch(d->xs, "@introduceDomain", "introduce");
     xs_watch(d->xs, "@releaseDomain", "release");
     if (xvd_loop_add_fd(loop, xs_fileno(d->xs), EPOLLIN, on_xenstore, d) < 0)
         goto fail;

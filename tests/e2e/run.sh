@@ -77,11 +77,14 @@ CFG
 }
 vdisk() { echo "'format=raw,vdev=$1,backendtype=standalone,specification=virtio,target=$2'"; }
 guest_cfg fg Image blk "$(vdisk xvda /root/fg.img)" >"$stage/etc/xen/fg.cfg"
-# A FORCE_GRANT guest. Whether it really uses grants shows in the daemon's
-# log (gr-grants): Linux 6.12 ignores FORCE_GRANT for a virtio-mmio device
-# that has a DT node without a xen,grant-dma iommu, and xl 4.17 has no
-# disk option to ask libxl for one with a dom0 backend.
-guest_cfg gr Image-grant blk "$(vdisk xvda /root/gr.img)" >"$stage/etc/xen/gr.cfg"
+# A FORCE_GRANT guest. Linux 6.12 ignores FORCE_GRANT for a virtio-mmio
+# device whose DT node has no xen,grant-dma iommu, and xl 4.17 writes none
+# for a dom0 backend: its xl disk is foreign-mapped. Its second disk is the
+# config's [device gr-granted], described to the guest by the example
+# partial device tree, as an admin would (conf/xl/grant-disk.dts).
+dtc -q -I dts -O dtb -o "$stage/etc/xen/grant-disk.dtb" "$here/../../conf/xl/grant-disk.dts"
+guest_cfg gr Image-grant blk-grant "$(vdisk xvda /root/gr.img)" \
+    'device_tree = "/etc/xen/grant-disk.dtb"' >"$stage/etc/xen/gr.cfg"
 guest_cfg sc Image scmi "$(vdisk xvda /etc/xen/xenvirtiod/i2c0), $(vdisk xvdb /etc/xen/xenvirtiod/scmi0)" \
     'device_tree = "/etc/xen/scmi.dtb"' >"$stage/etc/xen/sc.cfg"
 (cd "$stage" && find . | cpio -o -H newc --quiet) >"$last/dom0.cpio"

@@ -27,7 +27,7 @@ cleanup() {
     [ -n "$XS_PID" ] && kill "$XS_PID" 2>/dev/null
     [ -n "$HV_PID" ] && kill "$HV_PID" 2>/dev/null
     wait 2>/dev/null || true
-    rm -rf "$SIM_DIR"
+    [ -n "${KEEP_SIM:-}" ] || rm -rf "$SIM_DIR"
     exit $status
 }
 trap cleanup EXIT

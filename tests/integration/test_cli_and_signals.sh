@@ -7,7 +7,7 @@ sim_start
 make_disk "$SIM_DIR/cli.img" 1
 make_disk "$SIM_DIR/two.img" 1
 # A guest with no xl devices: the daemon is told about it directly.
-domid=$(guest_create bringup --vcpus 2) || fail "create"
+domid=$(guest_create bringup --vcpus 2 --vuart) || fail "create"
 daemon_start --domain bringup --device "name=disk0,type=block,path=$SIM_DIR/cli.img"
 out=$(guest "$domid" --devices /dev/stdin probe <<<"0x2000000 33 0 0 virtio 0 disk0 -") ||
     fail "probe of the command-line device: $out"

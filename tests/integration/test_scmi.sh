@@ -102,11 +102,13 @@ sh2=$!
 exec 7>"$SIM_DIR/in1" 8>"$SIM_DIR/in2"
 wait_for 10 grep -q ready "$SIM_DIR/out1" || fail "g1 shell not ready"
 wait_for 10 grep -q ready "$SIM_DIR/out2" || fail "g2 shell not ready"
+# (wait_for runs a command again and again: the count must be taken inside it)
+lines_above() { [ "$(wc -l <"$1")" -gt "$2" ]; }
 ask() { # fd outfile command... -> prints the answer line
     local fd=$1 file=$2; shift 2
     local before; before=$(wc -l <"$file")
     echo "$*" >&"$fd"
-    wait_for 10 test "$(wc -l <"$file")" -gt "$before" || fail "no answer to '$*'"
+    wait_for 10 lines_above "$file" "$before" || fail "no answer to '$*'"
     tail -n 1 "$file"
 }
 count() { grep -c "scmi: $1" "$DAEMON_LOG" || true; }
