@@ -245,6 +245,17 @@ static int try_submit(struct xv_blk *blk, struct xv_blk_req *req)
     return status_of(blk, err);
 }
 
+/* A driver that negotiated SIZE_MAX keeps every segment within it. */
+static bool segments_fit(const struct xv_blk *blk, const struct xv_blk_req *req)
+{
+    if (!negotiated(blk, VIRTIO_BLK_F_SIZE_MAX))
+        return true;
+    for (unsigned i = 0; i < req->nr_data; i++)
+        if (req->data[i].len > blk->params.size_max)
+            return false;
+    return true;
+}
+
 static int do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
 {
     const struct xv_blk_storage *s = &blk->storage;
@@ -255,6 +266,10 @@ static int do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
         return VIRTIO_BLK_S_IOERR;
     if (req->data_len % VIRTIO_BLK_SECTOR_SIZE ||
         !range_ok(blk, req->sector, req->data_len >> VIRTIO_BLK_SECTOR_SHIFT)) {
+        blk->stats.malformed++;
+        return VIRTIO_BLK_S_IOERR;
+    }
+    if (!segments_fit(blk, req)) {
         blk->stats.malformed++;
         return VIRTIO_BLK_S_IOERR;
     }
@@ -682,7 +697,8 @@ void xv_blk_default_params(struct xv_blk_params *params)
     memset(params, 0, sizeof(*params));
     params->queue_size = 256;
     params->seg_max = 126;
-    params->size_max = 0;
+    /* Bounds what one descriptor asks the platform to map at once. */
+    params->size_max = 1u << 20;
     /* 2 GiB per range keeps each storage call reasonably short. */
     params->max_discard_sectors = 1u << 22;
     params->max_discard_seg = 32;

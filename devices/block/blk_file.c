@@ -351,6 +351,20 @@ static int describe_blockdev(struct xvd_blk_file *f, const char *path,
     return 0;
 }
 
+/* An image file's filesystem block is its physical block: writing part of
+ * one costs the host a read-modify-write, so the guest should align. */
+static void describe_file_blocks(struct xv_blk_storage *s, const struct stat *st)
+{
+    uint32_t fs_block = (uint32_t)st->st_blksize;
+
+    if (st->st_blksize <= s->blk_size || st->st_blksize > 65536 ||
+        (fs_block & (fs_block - 1)) != 0)
+        return;
+    while ((s->blk_size << s->physical_block_exp) < fs_block)
+        s->physical_block_exp++;
+    s->min_io_size = (uint16_t)(fs_block / s->blk_size);
+}
+
 int xvd_blk_file_open(struct xvd_blk_file *f, const struct xvd_blk_file_opts *opts,
                       char *err, size_t errlen)
 {
@@ -432,6 +446,7 @@ int xvd_blk_file_open(struct xvd_blk_file *f, const struct xvd_blk_file_opts *op
     } else {
         s->capacity = (uint64_t)st2.st_size;
         s->blk_size = 512;
+        describe_file_blocks(s, &st2);
     }
     if (opts->serial) {
         size_t len = strlen(opts->serial);
@@ -495,7 +510,7 @@ struct blk_file_dev {
 
 static const char *const block_keys[] = {
     "path", "readonly", "serial", "discard", "queue-size", "seg-max",
-    "queue-depth", "queues", "direct", "cache",
+    "size-max", "queue-depth", "queues", "direct", "cache",
 };
 
 static bool known_key(const char *key)
@@ -572,7 +587,7 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
     struct xvd_blk_file_opts fo = { 0 };
     struct xv_blk_params params;
     struct blk_file_dev *d;
-    uint64_t queue_size, seg_max, depth, queues;
+    uint64_t queue_size, seg_max, size_max, depth, queues;
     unsigned segs;
     int ret;
 
@@ -600,6 +615,8 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
                     &queue_size, err, errlen) < 0 ||
         xvd_opt_u64(conf, "seg-max", params.seg_max, 1, RW_IOV_MAX - 2,
                     &seg_max, err, errlen) < 0 ||
+        xvd_opt_u64(conf, "size-max", params.size_max, 0, UINT32_MAX, &size_max,
+                    err, errlen) < 0 ||
         xvd_opt_u64(conf, "queue-depth", DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH,
                     &depth, err, errlen) < 0 ||
         xvd_opt_u64(conf, "queues", 1, 1, XV_BLK_MAX_QUEUES, &queues, err,
@@ -611,8 +628,15 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
                  "' (not a power of two)", conf->name, queue_size);
         return NULL;
     }
+    /* Linux takes no segment limit below a page. */
+    if (size_max && size_max < 4096) {
+        snprintf(err, errlen, "device %s: key 'size-max': bad value '%" PRIu64
+                 "' (0, or 4096 and more)", conf->name, size_max);
+        return NULL;
+    }
     params.queue_size = (uint16_t)queue_size;
     params.seg_max = (uint16_t)seg_max;
+    params.size_max = (uint32_t)size_max;
     params.num_queues = (uint16_t)queues;
     /* More requests in flight than the queue can hold is never used. */
     if (depth > queue_size)

@@ -137,7 +137,9 @@ static bool write_disk(struct xs_handle *xs, xs_transaction_t t,
         kv(xs, t, dir, "type", "standalone", &ok);
         kv(xs, t, dir, "mode", dev->readonly ? "r" : "w", &ok);
         kv(xs, t, dir, "device-type", "disk", &ok);
-        kv(xs, t, dir, "discard-enable", dev->readonly ? "0" : "1", &ok);
+        /* libxl_device_disk_setdefault: discard defaults to writable. */
+        kv(xs, t, dir, "discard-enable",
+           (dev->discard < 0 ? !dev->readonly : dev->discard) ? "1" : "0", &ok);
         kv(xs, t, dir, "specification", "virtio", &ok);
         kv(xs, t, dir, "transport", "mmio", &ok);
         snprintf(num, sizeof(num), "%" PRIu64, dev->base); /* decimal for disks */

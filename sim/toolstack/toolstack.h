@@ -20,6 +20,7 @@ struct ts_device {
     char vdev[16];
     char target[256];
     bool readonly;
+    int discard;                /* xl's discard / no-discard; -1: unsaid */
     /* generic: "virtio,device22" */
     char type[32];
     /* allocated like libxl_arm.c */

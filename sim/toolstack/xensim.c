@@ -28,7 +28,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "Usage: xensim create NAME [--vcpus N] [--memory MiB] [--libxl 417|418|419]\n"
-        "                   [--backend DOMID] [--disk TARGET[,vdev=xvdX][,ro][,grant_usage=0|1]]...\n"
+        "                   [--backend DOMID] [--disk TARGET[,vdev=xvdX][,ro][,no-discard][,grant_usage=0|1]]...\n"
         "                   [--virtio TYPE[,grant_usage=0|1]]... [--vuart] [--paused]\n"
         "                   [--timeout MS]\n"
         "       xensim destroy NAME|DOMID [--timeout MS]\n"
@@ -72,7 +72,7 @@ static bool parse_bool_opt(const char *s, bool *out)
     return true;
 }
 
-/* --disk /path,vdev=xvdb,ro,grant_usage=1 */
+/* --disk /path,vdev=xvdb,ro,no-discard,grant_usage=1 */
 static int parse_disk(struct ts_guest *g, char *spec, unsigned backend)
 {
     struct ts_device *dev = &g->devices[g->nr_devices];
@@ -83,6 +83,7 @@ static int parse_disk(struct ts_guest *g, char *spec, unsigned backend)
     dev->kind = TS_VIRTIO_DISK;
     dev->backend_domid = backend;
     dev->grant_usage = backend != 0;
+    dev->discard = -1;
     snprintf(dev->vdev, sizeof(dev->vdev), "xvd%c", 'a' + g->nr_devices);
     snprintf(dev->target, sizeof(dev->target), "%s", tok ? tok : "");
     while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
@@ -90,6 +91,8 @@ static int parse_disk(struct ts_guest *g, char *spec, unsigned backend)
             snprintf(dev->vdev, sizeof(dev->vdev), "%s", tok + 5);
         else if (strcmp(tok, "ro") == 0)
             dev->readonly = true;
+        else if (strcmp(tok, "discard") == 0 || strcmp(tok, "no-discard") == 0)
+            dev->discard = tok[0] != 'n';
         else if (strncmp(tok, "grant_usage=", 12) == 0 &&
                  parse_bool_opt(tok + 12, &dev->grant_usage))
             ;

@@ -827,6 +827,24 @@ const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key)
     return NULL;
 }
 
+int xvd_device_set_opt(struct xvd_device_conf *dev, const char *key, const char *value)
+{
+    unsigned i = 0;
+
+    while (i < dev->nr_opts && strcmp(dev->opts[i].key, key) != 0)
+        i++;
+    if (i == XVD_DEVICE_OPTS_MAX)
+        return -ENOSPC;
+    if (strlen(key) >= sizeof(dev->opts[i].key) ||
+        strlen(value) >= sizeof(dev->opts[i].value))
+        return -ENAMETOOLONG;
+    snprintf(dev->opts[i].key, sizeof(dev->opts[i].key), "%s", key);
+    snprintf(dev->opts[i].value, sizeof(dev->opts[i].value), "%s", value);
+    if (i == dev->nr_opts)
+        dev->nr_opts++;
+    return 0;
+}
+
 int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key, uint64_t def,
                 uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {

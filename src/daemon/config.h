@@ -97,6 +97,8 @@ int xvd_parse_log_level(const char *name);
 int xvd_parse_log_target(const char *name);
 /* A device option's value, or NULL. */
 const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key);
+/* Set key (replacing its value, or adding it): 0, -ENOSPC, -ENAMETOOLONG. */
+int xvd_device_set_opt(struct xvd_device_conf *dev, const char *key, const char *value);
 /* Helpers that also write "device NAME: key 'K': bad value 'V' (why)". */
 int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key,
                 uint64_t def, uint64_t min, uint64_t max, uint64_t *out,

@@ -115,6 +115,28 @@ static bool parse_virtio_type(const char *type, uint32_t *id)
     return true;
 }
 
+/* What the xl disk entry says of a block device: its target, and that
+ * xl's 'r' mode and 'no-discard' win over the [device] section, since the
+ * guest's config is where the admin restricted this guest. */
+static bool apply_xl_disk(struct xvd_device_conf *conf, const char *params,
+                          const char *mode, const char *discard, char *err,
+                          size_t errlen)
+{
+    bool writable = mode && strchr(mode, 'w');
+    int rc = 0;
+
+    if (params)
+        rc = xvd_device_set_opt(conf, "path", params);
+    if (!rc && (params || !writable))
+        rc = xvd_device_set_opt(conf, "readonly", writable ? "no" : "yes");
+    if (!rc && discard && strcmp(discard, "0") == 0)
+        rc = xvd_device_set_opt(conf, "discard", "no");
+    if (rc)
+        snprintf(err, errlen, "key 'params': '%s' does not fit the device's options "
+                 "(%s)", params ? params : "", strerror(-rc));
+    return rc == 0;
+}
+
 /* Fill conf for a device found in xenstore. Errors name guest, device,
  * key and value. */
 static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev,
@@ -128,6 +150,7 @@ static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev
     char *type_s = read_key(d, dev->path, "type");
     char *params = read_key(d, dev->path, "params");
     char *mode = read_key(d, dev->path, "mode");
+    char *discard = read_key(d, dev->path, "discard-enable");
     const struct xvd_device_conf *declared = NULL;
     uint64_t irq_v = 0, grant_v = 0;
     uint32_t virtio_id = 0;
@@ -163,15 +186,12 @@ static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev
             declared = d->ops->find_declared(d->opaque, dev->frontend, virtio_id, NULL);
         if (declared) {
             *conf = *declared;
+            if (dev->kind == KIND_VIRTIO_DISK && strcmp(conf->type, "block") == 0)
+                ok = apply_xl_disk(conf, NULL, mode, discard, err, errlen);
         } else if (dev->kind == KIND_VIRTIO_DISK) {
             memset(conf, 0, sizeof(*conf));
             snprintf(conf->type, sizeof(conf->type), "block");
-            snprintf(conf->opts[0].key, sizeof(conf->opts[0].key), "path");
-            snprintf(conf->opts[0].value, sizeof(conf->opts[0].value), "%s", params);
-            snprintf(conf->opts[1].key, sizeof(conf->opts[1].key), "readonly");
-            snprintf(conf->opts[1].value, sizeof(conf->opts[1].value), "%s",
-                     mode && strchr(mode, 'w') ? "no" : "yes");
-            conf->nr_opts = 2;
+            ok = apply_xl_disk(conf, params, mode, discard, err, errlen);
         } else {
             snprintf(err, errlen, "type '%s': no [device] section in the config "
                      "file declares this device for the guest", type_s);
@@ -192,6 +212,7 @@ static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev
     free(type_s);
     free(params);
     free(mode);
+    free(discard);
     return ok;
 }
 

@@ -34,7 +34,8 @@
 #define F(bit) XV_FEATURE(bit)
 #define F_ALL_BLK (F(VIRTIO_BLK_F_SEG_MAX) | F(VIRTIO_BLK_F_BLK_SIZE) | \
                    F(VIRTIO_BLK_F_FLUSH) | F(VIRTIO_BLK_F_DISCARD) | \
-                   F(VIRTIO_BLK_F_WRITE_ZEROES) | F(VIRTIO_BLK_F_RO))
+                   F(VIRTIO_BLK_F_WRITE_ZEROES) | F(VIRTIO_BLK_F_RO) | \
+                   F(VIRTIO_BLK_F_SIZE_MAX))
 #define F_DRIVER (F(XV_F_VERSION_1) | F(XV_F_INDIRECT_DESC) | F_ALL_BLK)
 
 /* A RAM disk that counts and records. */
@@ -226,7 +227,7 @@ static void start(struct fixture *f, uint64_t want)
 }
 
 static int setup_with(void **state, const struct xv_blk_storage_ops *ops,
-                      bool read_only, unsigned batch)
+                      bool read_only, unsigned batch, uint32_t size_max)
 {
     struct fixture *f = calloc(1, sizeof(*f));
 
@@ -253,6 +254,8 @@ static int setup_with(void **state, const struct xv_blk_storage_ops *ops,
     f->params.max_write_zeroes_seg = 4;
     f->params.max_write_zeroes_sectors = 64;
     f->params.max_requests_per_call = batch;
+    if (size_max)
+        f->params.size_max = size_max;
     f->req.iov = f->iov;
     f->req.gbuf = f->gbuf;
     f->req.data = f->data;
@@ -264,22 +267,27 @@ static int setup_with(void **state, const struct xv_blk_storage_ops *ops,
 
 static int setup(void **state)
 {
-    return setup_with(state, &disk_ops, false, 0);
+    return setup_with(state, &disk_ops, false, 0, 0);
 }
 
 static int setup_ro(void **state)
 {
-    return setup_with(state, &disk_ops, true, 0);
+    return setup_with(state, &disk_ops, true, 0, 0);
 }
 
 static int setup_minimal(void **state)
 {
-    return setup_with(state, &disk_ops_minimal, false, 0);
+    return setup_with(state, &disk_ops_minimal, false, 0, 0);
+}
+
+static int setup_size_max(void **state)
+{
+    return setup_with(state, &disk_ops, false, 0, 1024);
 }
 
 static int setup_batch4(void **state)
 {
-    return setup_with(state, &disk_ops, false, 4);
+    return setup_with(state, &disk_ops, false, 4, 0);
 }
 
 static int teardown(void **state)
@@ -431,7 +439,7 @@ static void test_features_and_config(void **state)
     assert_true(feat & F(VIRTIO_BLK_F_DISCARD));
     assert_true(feat & F(VIRTIO_BLK_F_WRITE_ZEROES));
     assert_false(feat & F(VIRTIO_BLK_F_RO));
-    assert_false(feat & F(VIRTIO_BLK_F_SIZE_MAX));
+    assert_true(feat & F(VIRTIO_BLK_F_SIZE_MAX));
     assert_false(feat & F(VIRTIO_BLK_F_MQ));
     assert_false(feat & F(VIRTIO_BLK_F_TOPOLOGY));
     assert_true(feat & F(XV_F_VERSION_1));
@@ -441,6 +449,7 @@ static void test_features_and_config(void **state)
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_CAPACITY, 4), DISK_SECTORS);
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_CAPACITY + 4, 4), 0);
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_SEG_MAX, 4), SEG_MAX);
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_SIZE_MAX, 4), 1u << 20);
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_BLK_SIZE, 4), 512);
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_NUM_QUEUES, 2), 1);
     assert_int_equal(cfg(f, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
@@ -817,6 +826,31 @@ static void test_unaligned_length(void **state)
     bad_rw(f, VIRTIO_BLK_T_IN, 0, 1023);
 }
 
+/* SIZE_MAX 1024: a 2 KiB read in one segment breaks the promise and reads
+ * nothing; the same bytes in two segments are fine. */
+static void test_size_max(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t h = gbuf_alloc(f, 16), st = gbuf_alloc(f, 1);
+    uint64_t d = gbuf_alloc(f, 2048);
+
+    assert_int_equal(cfg(f, VIRTIO_BLK_CFG_SIZE_MAX, 4), 1024);
+    start(f, F_DRIVER);
+    hdr_at(f, h, VIRTIO_BLK_T_IN, 0);
+    struct seg one[] = { { h, 16, false }, { d, 2048, true }, { st, 1, true } };
+    run(f, one, 3, false);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_IOERR);
+    assert_int_equal(ram(f, d, 1)[0], 0);
+    assert_int_equal(f->disk.reads, 0);
+
+    hdr_at(f, h, VIRTIO_BLK_T_IN, 0);
+    struct seg two[] = { { h, 16, false }, { d, 1024, true }, { d + 1024, 1024, true },
+                         { st, 1, true } };
+    assert_int_equal(run(f, two, 4, false), 2049);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_OK);
+    assert_memory_equal(ram(f, d, 2048), f->disk.data, 2048);
+}
+
 static void test_bad_header(void **state)
 {
     struct fixture *f = *state;
@@ -1117,6 +1151,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unaligned_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_max, setup_size_max, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_type, setup, teardown),
