@@ -54,7 +54,7 @@ static bool device_writes(uint32_t type)
 int guest_blk_io_submit(struct vdrv_blk *blk, struct guest_blk_io *io)
 {
     struct vdrv_device *dev = &blk->dev;
-    struct vdrv_vq *vq = &dev->vqs[0];
+    struct vdrv_vq *vq = &dev->vqs[io->queue % blk->num_queues];
     struct vdrv_inflight *f;
     struct virtio_blk_outhdr *hdr;
     struct vdrv_sg sg[3];
@@ -87,8 +87,15 @@ int guest_blk_io_submit(struct vdrv_blk *blk, struct guest_blk_io *io)
         else
             out++;
     }
-    sg[n++] = (struct vdrv_sg){ f->gpa + BLK_HDR_BYTES, 1, 0 };
-    in++;
+    if (!io->no_status) {
+        sg[n++] = (struct vdrv_sg){ f->gpa + BLK_HDR_BYTES, 1, 0 };
+        in++;
+    }
+    /* Every descriptor device-writable, the header too (a driver bug). */
+    if (io->header_writable) {
+        in += out;
+        out = 0;
+    }
 
     if (io->misbehave)
         vdrv_vq_misbehave(vq, io->misbehave);
@@ -113,7 +120,8 @@ int guest_blk_io_wait(struct vdrv_blk *blk, struct guest_blk_io *io,
 
     if (!f)
         return -EINVAL;
-    err = vdrv_wait_for(&blk->dev, &blk->dev.vqs[0], &f->req.done, timeout_ms);
+    err = vdrv_wait_for(&blk->dev, &blk->dev.vqs[io->queue % blk->num_queues],
+                        &f->req.done, timeout_ms);
     if (f->req.done) {
         io->done = true;
         io->used_len = f->req.used_len;
@@ -134,7 +142,7 @@ static uint8_t pattern_byte(uint64_t offset, uint32_t seed)
     return (uint8_t)(offset + offset / BLK_SECTOR * 7 + seed);
 }
 
-static int open_blk(struct guest_ctx *ctx, const char *selector, struct guest_dev **out)
+int guest_blk_open(struct guest_ctx *ctx, const char *selector, struct guest_dev **out)
 {
     const struct guest_node *node = guest_find_blk(ctx, selector);
     struct guest_dev *dev;
@@ -158,7 +166,7 @@ static int open_blk(struct guest_ctx *ctx, const char *selector, struct guest_de
     return GUEST_EXIT_OK;
 }
 
-static int close_blk(struct guest_ctx *ctx, struct guest_dev *dev, int rc)
+int guest_blk_close(struct guest_ctx *ctx, struct guest_dev *dev, int rc)
 {
     if (!guest_dev_close(dev)) {
         guest_fail(ctx, dev->node, "remove: %s", dev->vdev->last_error);
@@ -289,11 +297,11 @@ int guest_cmd_blk_rw(struct guest_ctx *ctx, int argc, char **argv)
                     "512-byte sectors, at most 1 MiB each; --seed is 0..255");
         return GUEST_EXIT_USAGE;
     }
-    rc = open_blk(ctx, selector, &dev);
+    rc = guest_blk_open(ctx, selector, &dev);
     if (rc)
         return rc;
     rc = blk_rw_run(ctx, dev, sector, bytes, requests, (uint32_t)seed);
-    return close_blk(ctx, dev, rc);
+    return guest_blk_close(ctx, dev, rc);
 }
 
 int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv)
@@ -315,7 +323,7 @@ int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv)
         guest_error("usage: blk-read-file [--dev N] OFFSET LEN (LEN 1..64 MiB)");
         return GUEST_EXIT_USAGE;
     }
-    rc = open_blk(ctx, selector, &dev);
+    rc = guest_blk_open(ctx, selector, &dev);
     if (rc)
         return rc;
     /* Whole sectors covering [offset, offset + len). */
@@ -325,11 +333,11 @@ int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv)
         guest_fail(ctx, dev->node, "bytes %" PRIu64 "..%" PRIu64 " are beyond the "
                    "capacity (%" PRIu64 " sectors)", offset, offset + len - 1,
                    dev->u.blk.capacity);
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     buf = malloc((end - first) * BLK_SECTOR);
     if (!buf)
-        return close_blk(ctx, dev, GUEST_EXIT_ENV);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_ENV);
     for (uint64_t s = first; s < end; s += BLK_RW_MAX_REQUEST / BLK_SECTOR) {
         uint64_t n = end - s < BLK_RW_MAX_REQUEST / BLK_SECTOR
                      ? end - s : BLK_RW_MAX_REQUEST / BLK_SECTOR;
@@ -339,7 +347,7 @@ int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv)
         if (status != VIRTIO_BLK_S_OK) {
             report_status(ctx, dev, "read", s, status);
             free(buf);
-            return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+            return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
         }
     }
     /* The data is the result: printed even with --quiet. */
@@ -353,7 +361,7 @@ int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv)
     }
     fflush(stdout);
     free(buf);
-    return close_blk(ctx, dev, GUEST_EXIT_OK);
+    return guest_blk_close(ctx, dev, GUEST_EXIT_OK);
 }
 
 int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv)
@@ -369,20 +377,20 @@ int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv)
         guest_error("usage: die [--dev N]");
         return GUEST_EXIT_USAGE;
     }
-    rc = open_blk(ctx, selector, &dev);
+    rc = guest_blk_open(ctx, selector, &dev);
     if (rc)
         return rc;
     /* A 64 KiB read: a device-writable buffer over 16 grants, the case a
      * backend must unwind when the guest vanishes. */
     io = guest_blk_io_new(BLK_DIE_BYTES);
     if (!io)
-        return close_blk(ctx, dev, GUEST_EXIT_ENV);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_ENV);
     io->type = VIRTIO_BLK_T_IN;
     err = guest_blk_io_submit(&dev->u.blk, io);
     if (err) {
         guest_fail(ctx, dev->node, "request not queued: %s", strerror(-err));
         free(io);
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     guest_info(ctx, dev->node, "read of %u bytes at sector 0 submitted (kick), "
                "exiting without waiting; grants stay in place", BLK_DIE_BYTES);
@@ -403,7 +411,7 @@ int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv)
         guest_error("usage: bench-notify N (N > 0)");
         return GUEST_EXIT_USAGE;
     }
-    rc = open_blk(ctx, NULL, &dev);
+    rc = guest_blk_open(ctx, NULL, &dev);
     if (rc)
         return rc;
     /* One untimed request: first-touch costs (mappings) are not notify. */
@@ -414,7 +422,7 @@ int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv)
     elapsed = guest_now_ns() - start;
     if (status != VIRTIO_BLK_S_OK) {
         report_status(ctx, dev, "read", 0, status);
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     guest_info(ctx, dev->node, "%" PRIu64 " requests (512-byte read), event idx %s, "
                "%" PRIu64 " kicks, %" PRIu64 " interrupts", iterations,
@@ -422,7 +430,7 @@ int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv)
                dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts);
     printf("notify_irq_ns %" PRId64 "\n", elapsed / (int64_t)iterations);
     fflush(stdout);
-    return close_blk(ctx, dev, GUEST_EXIT_OK);
+    return guest_blk_close(ctx, dev, GUEST_EXIT_OK);
 }
 
 /*
@@ -488,14 +496,14 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
                     "[--bs BYTES] [--qd N<=256] [--requests N | --millis MS]");
         return GUEST_EXIT_USAGE;
     }
-    rc = open_blk(ctx, NULL, &dev);
+    rc = guest_blk_open(ctx, NULL, &dev);
     if (rc)
         return rc;
     capacity = dev->u.blk.capacity;
     writes = strstr(o.pattern, "write") != NULL;
     if (capacity < o.bs / BLK_SECTOR || (writes && dev->u.blk.read_only)) {
         guest_fail(ctx, dev->node, "disk too small or read-only for the benchmark");
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     ios = calloc(o.qd, sizeof(*ios));
     for (uint64_t i = 0; ios && i < o.qd; i++) {
@@ -507,7 +515,7 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
     }
     if (!ios || !ios[o.qd - 1]) {
         guest_fail(ctx, dev->node, "out of memory");
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     start = guest_now_ns();
     for (uint64_t i = 0; i < o.qd && rc == 0; i++) {
@@ -539,7 +547,7 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
     free(ios);
     if (rc) {
         guest_fail(ctx, dev->node, "benchmark request failed: %s", strerror(-rc));
-        return close_blk(ctx, dev, GUEST_EXIT_FAIL);
+        return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     printf("blk_bench pattern=%s bs=%" PRIu64 " qd=%" PRIu64 " requests=%" PRIu64
            " seconds=%.3f iops=%.0f mbps=%.1f kicks=%" PRIu64 " interrupts=%" PRIu64 "\n",
@@ -548,5 +556,5 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
            (double)done * (double)o.bs * 1e3 / (double)elapsed,
            dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts);
     fflush(stdout);
-    return close_blk(ctx, dev, GUEST_EXIT_OK);
+    return guest_blk_close(ctx, dev, GUEST_EXIT_OK);
 }

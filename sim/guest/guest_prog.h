@@ -125,6 +125,9 @@ struct guest_blk_io {
     bool raw_data;              /* put raw_addr in the data descriptor */
     uint64_t raw_addr;
     unsigned misbehave;         /* VDRV_MB_* for this chain */
+    uint16_t queue;             /* request queue (MQ) */
+    bool header_writable;       /* header in a device-writable descriptor */
+    bool no_status;             /* no status byte descriptor */
     /* results */
     bool done;                  /* the device used the chain */
     uint32_t used_len;
@@ -142,12 +145,17 @@ int guest_blk_io_submit(struct vdrv_blk *blk, struct guest_blk_io *io);
 int guest_blk_io_wait(struct vdrv_blk *blk, struct guest_blk_io *io,
                       int timeout_ms);
 const char *guest_blk_status_name(int status);
+/* Probe the disk --dev selects (NULL: the first); GUEST_EXIT_* */
+int guest_blk_open(struct guest_ctx *ctx, const char *selector, struct guest_dev **out);
+/* Remove it, free it; returns rc, or GUEST_EXIT_FAIL if remove failed. */
+int guest_blk_close(struct guest_ctx *ctx, struct guest_dev *dev, int rc);
 
 /* Commands. argc/argv start at the command name. */
 int guest_cmd_probe(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_wait_ready(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_blk_rw(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_blk_read_file(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_blk_check(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_bench_mmio(struct guest_ctx *ctx, int argc, char **argv);

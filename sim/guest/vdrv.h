@@ -416,7 +416,12 @@ struct vdrv_blk {
     /* Split data into segments of at most this many bytes (0: 64 KiB,
      * Linux's default max_segment_size, or size_max if smaller). */
     uint32_t data_seg_bytes;
+    /* With MQ, min(num_queues, VDRV_BLK_MAX_QUEUES) request queues; the
+     * next request goes to 'queue' (Linux: the submitting CPU's). */
+    uint16_t num_queues;
+    uint16_t queue;
 };
+#define VDRV_BLK_MAX_QUEUES 8
 
 int vdrv_blk_init(struct vdrv_blk *blk, const struct vdrv_transport *t,
                   uint64_t base, const struct vdrv_options *opts);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * virtio-blk driver, as Linux's virtio_blk.c talks to the device: one
- * request queue (a single vCPU, so MQ gives one queue), a 16-byte out
- * header, the data, and a 1-byte status the device writes.
+ * virtio-blk driver, as Linux's virtio_blk.c talks to the device: request
+ * queues (with MQ, as many as the device has, up to 8: this guest's vCPUs
+ * are not what picks them, the caller is), a 16-byte out header, the data,
+ * and a 1-byte status the device writes.
  */
 #include <endian.h>
 #include <errno.h>
@@ -106,10 +107,14 @@ static void blk_config_changed(struct vdrv_device *dev)
 int vdrv_blk_init(struct vdrv_blk *blk, const struct vdrv_transport *t,
                   uint64_t base, const struct vdrv_options *opts)
 {
-    static vdrv_vq_callback_fn *const callbacks[] = {
-        vdrv_vq_complete_requests,
+    static vdrv_vq_callback_fn *const callbacks[VDRV_BLK_MAX_QUEUES] = {
+        vdrv_vq_complete_requests, vdrv_vq_complete_requests,
+        vdrv_vq_complete_requests, vdrv_vq_complete_requests,
+        vdrv_vq_complete_requests, vdrv_vq_complete_requests,
+        vdrv_vq_complete_requests, vdrv_vq_complete_requests,
     };
     struct vdrv_device *dev = &blk->dev;
+    uint16_t num_queues = 1;
     int err;
 
     memset(blk, 0, sizeof(*blk));
@@ -121,10 +126,16 @@ int vdrv_blk_init(struct vdrv_blk *blk, const struct vdrv_transport *t,
         return -ENODEV;
     }
     err = vdrv_negotiate(dev, BLK_DRIVER_FEATURES);
+    /* init_vq: num_queues only with MQ; 0 would be a device bug. */
+    if (!err && vdrv_has_feature(dev, VIRTIO_BLK_F_MQ))
+        err = read_field(blk, CFG(num_queues), &num_queues);
+    if (num_queues == 0 || num_queues > VDRV_BLK_MAX_QUEUES)
+        num_queues = num_queues ? VDRV_BLK_MAX_QUEUES : 1;
     if (!err)
-        err = vdrv_setup_vqs(dev, 1, callbacks);
+        err = vdrv_setup_vqs(dev, num_queues, callbacks);
     if (err)
         return err;
+    blk->num_queues = num_queues;
     dev->priv = blk;
     dev->config_changed = blk_config_changed;
     /* virtblk_probe reads the config before the disk goes live. */
@@ -206,7 +217,7 @@ int vdrv_blk_request(struct vdrv_blk *blk, uint32_t type, uint64_t sector,
     sg[n++] = (struct vdrv_sg){ f->gpa + BLK_HDR_BYTES, 1, 0 };
     in++;
 
-    err = vdrv_inflight_run(f, &dev->vqs[0], sg, out, in);
+    err = vdrv_inflight_run(f, &dev->vqs[blk->queue % blk->num_queues], sg, out, in);
     free(sg);
     if (err) {
         vdrv_inflight_release(f);

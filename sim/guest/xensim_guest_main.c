@@ -26,6 +26,8 @@ static const struct guest_command commands[] = {
     { "blk-rw", guest_cmd_blk_rw,
       "blk-rw [--dev N] [--bytes B] [--requests R] [--sector S] [--seed X]" },
     { "blk-read-file", guest_cmd_blk_read_file, "blk-read-file [--dev N] OFFSET LEN" },
+    { "blk-check", guest_cmd_blk_check,
+      "blk-check [--dev N] [--seed X] [--serial S] [--ro] [--no-discard]" },
     { "misbehave", guest_cmd_misbehave, "misbehave CASE [--dev N] | misbehave list" },
     { "i2c-eeprom", guest_cmd_i2c_eeprom, "i2c-eeprom [--dev N] [--addr A]" },
     { "i2c-sensor", guest_cmd_i2c_sensor, "i2c-sensor [--dev N] [--addr A]" },

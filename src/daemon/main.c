@@ -294,6 +294,18 @@ static bool domain_matches(const struct xvd_device_conf *conf, domid_t fe)
     return true;
 }
 
+/* A guest with two generic entries of one type gets its sections in order:
+ * the first entry the first section, and so on. */
+static bool section_in_use(struct daemon *d, domid_t fe, const struct xvd_device_conf *conf)
+{
+    const struct xvx_guest *g = guest_find(d, fe);
+
+    for (const struct xvx_device *xd = g ? g->devices : NULL; xd; xd = xd->next)
+        if (strcmp(xd->name, conf->name) == 0)
+            return true;
+    return false;
+}
+
 static const struct xvd_device_conf *find_declared(void *opaque, domid_t fe,
                                                    uint32_t virtio_id,
                                                    const char *xl_target)
@@ -304,7 +316,7 @@ static const struct xvd_device_conf *find_declared(void *opaque, domid_t fe,
         const struct xvd_device_conf *conf = &d->cfg.devices[i];
         const struct xvd_device_type *type = xvd_device_type_find(conf->type);
 
-        if (conf->is_static || !type)
+        if (conf->is_static || !type || section_in_use(d, fe, conf))
             continue;
         if (xl_target) {
             if (conf->xl_target[0] && strcmp(conf->xl_target, xl_target) == 0)
