@@ -27,6 +27,7 @@ struct check {
     struct vdrv_blk *blk;
     uint64_t rng;
     unsigned failed;
+    uint32_t unit;              /* sectors per logical block (BLK_SIZE) */
 };
 
 static uint64_t next_random(struct check *c)
@@ -133,7 +134,8 @@ static void check_mq_patterns(struct check *c)
     if (c->blk->capacity < (uint64_t)n * REGION_SECTORS)
         n = (unsigned)(c->blk->capacity / REGION_SECTORS);
     for (unsigned i = 0; i < n; i++) {
-        uint32_t sectors = 1 + (uint32_t)(next_random(c) % MAX_REQUEST_SECTORS);
+        uint32_t sectors = c->unit * (1 + (uint32_t)(next_random(c) %
+                                                     (MAX_REQUEST_SECTORS / c->unit)));
 
         ios[i] = guest_blk_io_new(sectors * SECTOR);
         want[i] = malloc(sectors * SECTOR);
@@ -143,7 +145,7 @@ static void check_mq_patterns(struct check *c)
             goto out;
         }
         ios[i]->type = VIRTIO_BLK_T_OUT;
-        ios[i]->sector = (uint64_t)i * REGION_SECTORS + next_random(c) % 8;
+        ios[i]->sector = (uint64_t)i * REGION_SECTORS + c->unit * (next_random(c) % 8);
         ios[i]->queue = (uint16_t)(i % queues);
         fill_random(c, ios[i]->data, ios[i]->len);
         memcpy(want[i], ios[i]->data, ios[i]->len);
@@ -251,7 +253,7 @@ static void check_cache_mode(struct check *c)
     /* Linux's cache_type "write through", a write, then back. */
     vdrv_config_write(&c->blk->dev, off, &v, 1);
     vdrv_config_read(&c->blk->dev, off, &back, 1);
-    expect(c, back == 0 && write_ones(c, 0, 1) && region_is(c, 0, 1, 0xa5),
+    expect(c, back == 0 && write_ones(c, 0, c->unit) && region_is(c, 0, c->unit, 0xa5),
            "CONFIG_WCE: write-through mode, then a write", "mode not taken");
     v = 1;
     vdrv_config_write(&c->blk->dev, off, &v, 1);
@@ -359,6 +361,9 @@ int guest_cmd_blk_check(struct guest_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
     c.blk = &c.dev->u.blk;
+    /* Linux's logical block is blk_size: no request smaller or unaligned. */
+    c.unit = c.blk->blk_size >= SECTOR && c.blk->blk_size <= 4096 * 8
+             ? c.blk->blk_size / SECTOR : 1;
     report_features(&c);
     check_serial(&c, serial);
     if (read_only) {

@@ -27,6 +27,7 @@ cleanup() {
     [ -n "$XS_PID" ] && kill "$XS_PID" 2>/dev/null
     [ -n "$HV_PID" ] && kill "$HV_PID" 2>/dev/null
     wait 2>/dev/null || true
+    for dev in ${LOOP_DEVICES:-}; do losetup -d "$dev" 2>/dev/null || true; done
     [ -n "${KEEP_SIM:-}" ] || rm -rf "$SIM_DIR"
     exit $status
 }
@@ -87,3 +88,12 @@ make_disk() { # path MiB
 }
 
 pass() { echo "PASS: $*"; }
+
+# make_loop IMAGE [losetup options...] -> prints /dev/loopN (freed at exit);
+# fails where the sandbox has no loop devices.
+make_loop() {
+    local dev
+    dev=$(losetup -f --show "$@" 2>/dev/null) || return 1
+    LOOP_DEVICES="${LOOP_DEVICES:-} $dev"
+    echo "$dev"
+}

@@ -8,6 +8,13 @@
 # guest destroyed with 32 requests in flight.
 . "$(dirname "$0")/lib.sh"
 sim_start
+reloads() { [ "$(grep -c reloaded "$DAEMON_LOG")" -ge "$1" ]; }
+nr_reloads=0
+reload() { # SIGHUP; wait until the daemon has read the new config
+    nr_reloads=$((nr_reloads + 1))
+    kill -HUP "$DAEMON_PID"
+    wait_for 5 reloads "$nr_reloads" || fail "no reload ($nr_reloads)"
+}
 make_disk "$SIM_DIR/mq.img" 16
 make_disk "$SIM_DIR/ro.img" 2
 make_disk "$SIM_DIR/xl.img" 4
@@ -92,6 +99,40 @@ serial2=$(guest "$domid" --devices /dev/stdin blk-check --dev 0x2000400 --ro \
 guest_destroy "$domid" || fail "destroy g2"
 pass "virtio-blk: xl ro and no-discard win; default serial stable across restarts"
 
+# Host block devices (a loop device each): size, discard (BLKDISCARD),
+# write-zeroes (BLKZEROOUT) and, with 4096-byte sectors, BLK_SIZE and
+# TOPOLOGY from the device itself.
+make_disk "$SIM_DIR/loop512.img" 8
+make_disk "$SIM_DIR/loop4k.img" 8
+if loop512=$(make_loop "$SIM_DIR/loop512.img") &&
+   loop4k=$(make_loop --sector-size 4096 "$SIM_DIR/loop4k.img"); then
+    cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
+[device bdev512]
+type = block
+path = $loop512
+domain = g6
+serial = bdev512
+
+[device bdev4k]
+type = block
+path = $loop4k
+domain = g6
+CONF
+    reload
+    domid=$(guest_create g6 --libxl 418 --virtio "virtio,device2" --virtio "virtio,device2") ||
+        fail "create g6"
+    guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "g6: backend never answered"
+    out=$(guest "$domid" blk-check --dev 0 --serial bdev512 --seed 3) || fail "loop device: $out"
+    grep -q "16384 sectors, 1 queues, .* blk_size 512" <<<"$out" || fail "loop512 geometry: $out"
+    out=$(guest "$domid" blk-check --dev 1 --seed 4) || fail "4k loop device: $out"
+    grep -q "16384 sectors, 1 queues, .* blk_size 4096, physical block 4096" <<<"$out" ||
+        fail "loop4k geometry: $out"
+    guest_destroy "$domid" || fail "destroy g6"
+    pass "virtio-blk: host block devices (512 and 4096-byte sectors): every check"
+else
+    echo "SKIP: no loop devices here: host block devices not tested"
+fi
+
 # A host I/O error: the image shrinks under the daemon; reading what is
 # gone is IOERR, what is left still reads.
 cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
@@ -100,9 +141,7 @@ type = block
 path = $SIM_DIR/shrink.img
 domain = g3
 CONF
-kill -HUP "$DAEMON_PID"
-reloads() { [ "$(grep -c reloaded "$DAEMON_LOG")" -ge "$1" ]; }
-wait_for 5 reloads 1 || fail "no reload"
+reload
 domid=$(guest_create g3 --libxl 418 --virtio "virtio,device2") || fail "create g3"
 guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "g3: backend never answered"
 guest "$domid" blk-read-file 0 512 >/dev/null || fail "g3: first read"
@@ -122,8 +161,7 @@ path = $SIM_DIR/busy.img
 domain = g4
 queue-depth = 32
 CONF
-kill -HUP "$DAEMON_PID"
-wait_for 5 reloads 2 || fail "no second reload"
+reload
 domid=$(guest_create g4 --libxl 418 --virtio "virtio,device2") || fail "create g4"
 guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "g4: backend never answered"
 guest "$domid" blk-bench --qd 32 --bs 65536 --millis 5000 >/dev/null 2>&1 &
