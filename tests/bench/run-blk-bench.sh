@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# virtio-blk through the daemon on the simulated Xen vs fio with io_uring
-# directly on the same backing file, on tmpfs and on a disk file, in one
-# run, interleaved: 4k random read at QD1 and QD32, 128k sequential write.
+# virtio-blk through the daemon vs fio with io_uring directly on the same
+# backing file, on tmpfs and on a disk file, in one run, interleaved: 4k
+# random read at QD1 and QD32, 128k sequential write. The daemon is measured
+# twice: its own block path in-process with no Xen hop (blk-engine-bench:
+# register file, ring, engine, io_uring backend), and whole, serving the
+# simulated guest through the simulated Xen.
 # Then the daemon's own cost: instructions per request (callgrind) and
 # system calls per request (strace), both as the difference between two
 # runs of different lengths, so start-up does not count.
@@ -64,6 +67,11 @@ guest_bench() { # pattern bs qd [extra args] -> iops
         --qd "$3" "${@:4}" | sed -n 's/.* iops=\([0-9]*\).*/\1/p'
 }
 
+engine_bench() { # file pattern bs qd -> iops
+    "$build/tests/bench/blk-engine-bench" "$1" "$2" "$3" "$4" "$seconds" |
+        sed -n 's/.* iops=\([0-9]*\).*/\1/p'
+}
+
 fio_bench() { # file pattern bs qd -> iops
     local rw=$2
     [ "$rw" = seqwrite ] && rw=write
@@ -73,7 +81,7 @@ fio_bench() { # file pattern bs qd -> iops
 }
 
 cases=("randread 4096 1" "randread 4096 32" "seqwrite 131072 1")
-declare -A fio_sum daemon_sum
+declare -A fio_sum daemon_sum engine_sum
 echo "# run-blk-bench: $(date -u +%F), $(nproc) cores, ${seconds}s per run, $passes passes"
 for where in tmpfs disk; do
     file=$shm/xv-blkbench.img
@@ -85,21 +93,24 @@ for where in tmpfs disk; do
         for c in "${cases[@]}"; do
             set -- $c
             f=$(fio_bench "$file" "$1" "$2" "$3")
+            e=$(engine_bench "$file" "$1" "$2" "$3")
             d=$(guest_bench "$1" "$2" "$3" --millis $((seconds * 1000)))
             fio_sum[$where $c]=$(( ${fio_sum[$where $c]:-0} + f ))
+            engine_sum[$where $c]=$(( ${engine_sum[$where $c]:-0} + e ))
             daemon_sum[$where $c]=$(( ${daemon_sum[$where $c]:-0} + d ))
         done
     done
     guest_down
     stop_daemon
 done
-printf '\n| backing | workload | fio io_uring IOPS | guest via daemon IOPS | ratio |\n|---|---|---|---|---|\n'
+printf '\n| backing | workload | fio io_uring IOPS | daemon block path IOPS | ratio | guest via simulated Xen IOPS | ratio |\n|---|---|---|---|---|---|---|\n'
 for where in tmpfs disk; do
     for c in "${cases[@]}"; do
         set -- $c
         f=$(( ${fio_sum[$where $c]} / passes )); d=$(( ${daemon_sum[$where $c]} / passes ))
-        printf '| %s | %s %s QD%s | %d | %d | %.3f |\n' "$where" "$1" "$2" "$3" "$f" "$d" \
-            "$(python3 -c "print($d / $f)")"
+        e=$(( ${engine_sum[$where $c]} / passes ))
+        printf '| %s | %s %s QD%s | %d | %d | %.3f | %d | %.3f |\n' "$where" "$1" "$2" "$3" \
+            "$f" "$e" "$(python3 -c "print($e / $f)")" "$d" "$(python3 -c "print($d / $f)")"
     done
 done
 
