@@ -1425,7 +1425,8 @@ static void dispatch(struct conn *c, const struct xsp_msg *m, const void *data, 
         default: err = ENOSYS; break;
         }
     }
-    if (err == DEFER_REPLY) {
+    /* Unmask is one-way, like the write(2) it stands for. */
+    if (err == DEFER_REPLY || m->hdr.op == XSP_EVT_UNMASK) {
         return;
     }
     rep.msg.hdr.err = err;

@@ -92,7 +92,7 @@ enum xsp_op {
     XSP_EVT_BIND_INTERDOMAIN, /* a0 remote dom, a1 remote port. r0 port */
     XSP_EVT_BIND_UNBOUND,  /* a0 remote dom. r0 port */
     XSP_EVT_NOTIFY,        /* a0 port */
-    XSP_EVT_UNMASK,        /* a0 port */
+    XSP_EVT_UNMASK,        /* a0 port; one-way: no reply */
     XSP_EVT_UNBIND,        /* a0 port */
 
     /* a0 count, a1 writable; data: uint32_t domids[count], refs[count].

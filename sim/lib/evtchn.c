@@ -129,5 +129,5 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 
 int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
-    return port_op(xce, XSP_EVT_UNMASK, port, 0) < 0 ? -1 : 0;
+    return simlib_send_args(&xce->conn, XSP_EVT_UNMASK, port);
 }

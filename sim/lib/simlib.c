@@ -51,3 +51,17 @@ int simlib_call_args(struct simlib_conn *conn, uint32_t op, struct xsp_msg *repl
     req.arg[4] = a4;
     return simlib_call(conn, &req, NULL, 0, reply, NULL, NULL, NULL, 0);
 }
+
+int simlib_send_args(struct simlib_conn *conn, uint32_t op, uint64_t a0)
+{
+    struct xsp_msg req = { .hdr.op = op };
+    int r;
+
+    req.arg[0] = a0;
+    pthread_mutex_lock(&conn->lock);
+    r = xsp_send(conn->sock, &req, NULL, 0, NULL, 0);
+    pthread_mutex_unlock(&conn->lock);
+    if (r < 0 && (errno == ECONNRESET || errno == EPIPE))
+        errno = EIO;
+    return r;
+}

@@ -22,6 +22,9 @@ struct simlib_conn {
 /* Connect as this process's domain. Returns 0 or -1 with errno set. */
 int simlib_open(struct simlib_conn *conn, uint32_t kind, int *fds, unsigned max_fds);
 void simlib_close(struct simlib_conn *conn);
+/* A message the hypervisor answers with nothing (XSP_EVT_UNMASK): a
+ * write(2) to /dev/xen/evtchn, which returns without a round trip. */
+int simlib_send_args(struct simlib_conn *conn, uint32_t op, uint64_t a0);
 /* One RPC (see xsp_call); returns 0 or -1 with errno set. */
 int simlib_call(struct simlib_conn *conn, struct xsp_msg *req, const void *data, size_t len,
                 struct xsp_msg *reply, void **reply_data, size_t *reply_len,
