@@ -57,6 +57,18 @@ size_t xv_scmi_out_room(const struct xv_scmi_msg *m)
     return m->out_cap - m->out_len;
 }
 
+bool xv_scmi_fit(const struct xv_scmi_msg *m, size_t size, unsigned left,
+                 unsigned *n)
+{
+    size_t room = xv_scmi_out_room(m), fit;
+
+    if (room < 4 || (left && room < 4 + size))
+        return false;
+    fit = (room - 4) / size;
+    *n = fit < left ? (unsigned)fit : left;
+    return true;
+}
+
 bool xv_scmi_put_bytes(struct xv_scmi_msg *m, const void *p, size_t n)
 {
     if (n > xv_scmi_out_room(m)) {
@@ -183,6 +195,28 @@ static int p2a_send(struct xv_scmi_agent *agent, uint32_t hdr,
     return agent->p2a(agent->p2a_opaque, msg, len + 4);
 }
 
+static bool p2a_queued(const struct xv_scmi_agent *agent)
+{
+    return agent->pending_count || agent->notif_count;
+}
+
+static void p2a_clear(struct xv_scmi_agent *agent)
+{
+    agent->pending_head = agent->pending_count = 0;
+    agent->notif_head = agent->notif_count = 0;
+}
+
+/* One message into a queue slot, stamped with the order it was raised. */
+static void p2a_store(struct xv_scmi_agent *agent, uint8_t *dst, uint16_t *len,
+                      uint32_t *seq, uint32_t hdr, const void *payload,
+                      size_t n)
+{
+    put_le32(dst, hdr);
+    put_words(dst + 4, payload, n);
+    *len = (uint16_t)(n + 4);
+    *seq = agent->p2a_seq++;
+}
+
 void xv_scmi_send_delayed(struct xv_scmi_server *server,
                           struct xv_scmi_agent *agent, uint32_t hdr,
                           const void *payload, size_t len)
@@ -190,36 +224,83 @@ void xv_scmi_send_delayed(struct xv_scmi_server *server,
     unsigned slot;
 
     (void)server;
-    if (!agent->p2a || len + 4 > XV_SCMI_MAX_MSG)
+    if (!agent->p2a || len > XV_SCMI_MAX_PAYLOAD)
         return;
     hdr = (hdr & ~SCMI_HDR(0, 3, 0, 0)) | SCMI_HDR(0, SCMI_MSG_TYPE_DELAYED_RESP, 0, 0);
     /* Keep order: nothing overtakes what is already queued. */
-    if (agent->pending_count == 0 && p2a_send(agent, hdr, payload, len) == 0)
+    if (!p2a_queued(agent) && p2a_send(agent, hdr, payload, len) == 0)
         return;
     /* Async commands answer BUSY rather than queue a 17th; only a protocol
      * that does not check gets here, and what is lost is the agent's own. */
     if (agent->pending_count == XV_SCMI_P2A_PENDING)
         return;
     slot = (agent->pending_head + agent->pending_count) % XV_SCMI_P2A_PENDING;
-    put_le32(agent->pending[slot], hdr);
-    put_words(agent->pending[slot] + 4, payload, len);
-    agent->pending_len[slot] = (uint16_t)(len + 4);
+    p2a_store(agent, agent->pending[slot], &agent->pending_len[slot],
+              &agent->pending_seq[slot], hdr, payload, len);
     agent->pending_count++;
+}
+
+/* Notifications are lossy (virtio-scmi lets the device drop them): a full
+ * queue gives up its oldest, which newer data supersedes anyway. */
+static void queue_notification(struct xv_scmi_agent *agent, uint32_t hdr,
+                               const void *payload, size_t len)
+{
+    unsigned slot;
+
+    if (agent->notif_count == XV_SCMI_P2A_NOTIFY) {
+        agent->notif_head = (uint8_t)((agent->notif_head + 1) % XV_SCMI_P2A_NOTIFY);
+        agent->notif_count--;
+        agent->notif_dropped++;
+    }
+    slot = (agent->notif_head + agent->notif_count) % XV_SCMI_P2A_NOTIFY;
+    p2a_store(agent, agent->notif[slot], &agent->notif_len[slot],
+              &agent->notif_seq[slot], hdr, payload, len);
+    agent->notif_count++;
+}
+
+/* Deliver the older head of the two queues (sequence numbers wrap);
+ * false if the transport cannot take it now, or nothing is queued. */
+static bool p2a_deliver_next(struct xv_scmi_agent *a)
+{
+    bool delayed = a->pending_count &&
+                   (!a->notif_count ||
+                    (int32_t)(a->pending_seq[a->pending_head] -
+                              a->notif_seq[a->notif_head]) < 0);
+    unsigned h;
+
+    if (delayed) {
+        h = a->pending_head;
+        if (a->p2a(a->p2a_opaque, a->pending[h], a->pending_len[h]) != 0)
+            return false;
+        a->pending_head = (uint8_t)((h + 1) % XV_SCMI_P2A_PENDING);
+        a->pending_count--;
+        return true;
+    }
+    if (!a->notif_count)
+        return false;
+    h = a->notif_head;
+    if (a->p2a(a->p2a_opaque, a->notif[h], a->notif_len[h]) != 0)
+        return false;
+    a->notif_head = (uint8_t)((h + 1) % XV_SCMI_P2A_NOTIFY);
+    a->notif_count--;
+    return true;
 }
 
 void xv_scmi_agent_p2a_ready(struct xv_scmi_server *server,
                              struct xv_scmi_agent *agent)
 {
     (void)server;
-    while (agent->pending_count && agent->p2a) {
-        unsigned slot = agent->pending_head;
+    while (agent->p2a && p2a_deliver_next(agent))
+        ;
+}
 
-        if (agent->p2a(agent->p2a_opaque, agent->pending[slot],
-                       agent->pending_len[slot]) != 0)
-            return;
-        agent->pending_head = (uint8_t)((slot + 1) % XV_SCMI_P2A_PENDING);
-        agent->pending_count--;
-    }
+static void notify_one(struct xv_scmi_agent *agent, uint32_t hdr,
+                       const void *payload, size_t len)
+{
+    /* Behind what is queued, and queued when the transport cannot take it
+     * now (the agent's own command is being answered: it follows). */
+    if (p2a_queued(agent) || p2a_send(agent, hdr, payload, len) != 0)
+        queue_notification(agent, hdr, payload, len);
 }
 
 /* Notifications name the resource by each recipient's own id: payload
@@ -244,8 +325,8 @@ void xv_scmi_notify(struct xv_scmi_server *server, enum xv_scmi_kind kind,
             if (v->map[id] != index || !(a->notify[slot] & (1ull << id)))
                 continue;
             buf[1] = id;
-            (void)p2a_send(a, SCMI_HDR(msg_id, SCMI_MSG_TYPE_NOTIFICATION,
-                                       protocol, 0), buf, len);
+            notify_one(a, SCMI_HDR(msg_id, SCMI_MSG_TYPE_NOTIFICATION,
+                                   protocol, 0), buf, len);
         }
     }
 }
@@ -498,8 +579,7 @@ void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
     xv_scmi_sensor_drop(server, agent);
     memset(agent->notify, 0, sizeof(agent->notify));
     agent->base_error_notify = false;
-    agent->pending_head = 0;
-    agent->pending_count = 0;
+    p2a_clear(agent);
     server->caller = caller;
 }
 
@@ -508,10 +588,8 @@ void xv_scmi_agent_set_p2a(struct xv_scmi_agent *agent, xv_scmi_p2a_fn *p2a,
 {
     agent->p2a = p2a;
     agent->p2a_opaque = p2a_opaque;
-    if (!p2a) {
-        agent->pending_head = 0;
-        agent->pending_count = 0;
-    }
+    if (!p2a)
+        p2a_clear(agent);
 }
 
 /*

@@ -89,6 +89,7 @@
 #define XV_SCMI_NAME_MAX        64u     /* extended name, NUL included */
 #define XV_SCMI_SHORT_NAME_MAX  16u     /* short name, NUL included */
 #define XV_SCMI_P2A_PENDING     16u     /* delayed responses queued per agent */
+#define XV_SCMI_P2A_NOTIFY      8u      /* notifications queued per agent */
 #define XV_SCMI_RATE_ORPHAN     0xffffu
 
 /* Resource kinds an agent can be given. */
@@ -216,9 +217,13 @@ struct xv_scmi_platform {
 
 /*
  * Platform-to-agent messages (delayed responses, notifications): the
- * transport's way to deliver one. Returns 0, or -EAGAIN when it has no
- * buffer now (the engine keeps delayed responses and retries on
- * xv_scmi_agent_p2a_ready(); notifications may be dropped).
+ * transport's way to deliver one. Returns 0, or -EAGAIN when it cannot
+ * now: no buffer, or the agent's own command is being handled (what that
+ * command causes must follow its response). The engine then queues the
+ * message and retries on xv_scmi_agent_p2a_ready(), which the transport
+ * calls after each reply it sends and when buffers come back. Delayed
+ * responses are never dropped; of notifications the newest
+ * XV_SCMI_P2A_NOTIFY are kept (they are lossy by the virtio spec).
  */
 typedef int xv_scmi_p2a_fn(void *opaque, const void *msg, size_t len);
 
@@ -254,7 +259,16 @@ struct xv_scmi_agent {
     /* Delayed responses waiting for a P2A buffer. */
     uint8_t pending[XV_SCMI_P2A_PENDING][XV_SCMI_MAX_MSG];
     uint16_t pending_len[XV_SCMI_P2A_PENDING];
+    uint32_t pending_seq[XV_SCMI_P2A_PENDING];
     uint8_t pending_head, pending_count;
+    /* Notifications waiting likewise; the oldest goes when full. */
+    uint8_t notif[XV_SCMI_P2A_NOTIFY][XV_SCMI_MAX_MSG];
+    uint16_t notif_len[XV_SCMI_P2A_NOTIFY];
+    uint32_t notif_seq[XV_SCMI_P2A_NOTIFY];
+    uint8_t notif_head, notif_count;
+    /* Both queues go out in the order the messages were raised. */
+    uint32_t p2a_seq;
+    uint64_t notif_dropped;
     /* Messages handled, and counts per status, for the embedder's stats. */
     uint64_t messages;
     uint64_t errors;
@@ -313,12 +327,13 @@ int xv_scmi_agent_add(struct xv_scmi_server *server,
                       struct xv_scmi_agent *agent);
 void xv_scmi_agent_remove(struct xv_scmi_server *server,
                           struct xv_scmi_agent *agent);
-/* Drop every vote, wish and subscription of the agent and every pending
- * delayed response: what only it held on turns off, rates and levels only
+/* Drop every vote, wish and subscription of the agent and every queued
+ * delayed response and notification: what only it held on turns off, rates and levels only
  * it set return to their defaults. The agent stays registered. */
 void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
                               struct xv_scmi_agent *agent);
-/* The transport has P2A buffers again: deliver pending delayed responses. */
+/* The transport can take P2A messages again (a reply was sent, buffers
+ * came back): deliver the queued ones, in the order they were raised. */
 void xv_scmi_agent_p2a_ready(struct xv_scmi_server *server,
                              struct xv_scmi_agent *agent);
 /* Enable or disable the agent's P2A channel (eventq negotiated or not). */
@@ -375,8 +390,8 @@ struct xv_scmi_dev {
     uint8_t resp[XV_SCMI_MAX_MSG];
     struct xv_iovec iov[XV_SCMI_DEV_SEGS];
     struct xv_gbuf gbuf[XV_SCMI_DEV_SEGS];
-    bool in_command;            /* P2A waits: a delayed response must
-                                   follow its command's response */
+    bool in_command;            /* P2A waits (the engine queues it): what
+                                   a command causes follows its response */
     uint64_t commands, malformed, p2a_sent, p2a_dropped;
 };
 

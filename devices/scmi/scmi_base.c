@@ -45,19 +45,16 @@ static int32_t base_list_protocols(struct xv_scmi_msg *m)
     uint8_t ids[8], packed[8] = { 0 };
     unsigned total = xv_scmi_agent_protocols(m->agent, ids, sizeof(ids));
     uint32_t skip = xv_scmi_param(m, 0);
-    size_t room;
-    unsigned n;
+    unsigned n, words;
 
     if (skip > total)
         return SCMI_INVALID_PARAMETERS;
-    room = xv_scmi_out_room(m);
     n = total - skip;
-    /* Not one word of ids fits: the driver left no room (COMMS_ERROR, as
-     * for any reply that does not fit). */
-    if (room < 4 || (n && room < 8))
+    /* Entries are words of four ids; cut to whole words. */
+    if (!xv_scmi_fit(m, 4, (n + 3u) / 4u, &words))
         return SCMI_COMMS_ERROR;
-    if (n > (room - 4))
-        n = (unsigned)((room - 4) & ~(size_t)3);
+    if (n > words * 4u)
+        n = words * 4u;
     memcpy(packed, ids + skip, n);
     xv_scmi_put_u32(m, n);
     xv_scmi_put_bytes(m, packed, (n + 3u) & ~3u);

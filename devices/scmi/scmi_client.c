@@ -373,8 +373,10 @@ static void dts_protocol(const char *key, const struct xvd_device_conf *dev,
         snprintf(buf, sizeof(buf), "%s", v);
         printf("\t\t\t\tregulators {\n\t\t\t\t\t#address-cells = <1>;\n"
                "\t\t\t\t\t#size-cells = <0>;\n");
+        /* Unit addresses are hex in DT (dtc warns otherwise); reg is a
+         * number either way. */
         for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), id++)
-            printf("\t\t\t\t\tregulator@%u {\n\t\t\t\t\t\treg = <%u>;\n"
+            printf("\t\t\t\t\tregulator@%x {\n\t\t\t\t\t\treg = <%u>;\n"
                    "\t\t\t\t\t\tregulator-name = \"%s\";\n\t\t\t\t\t};\n", id, id, t);
         printf("\t\t\t\t};\n");
     }

@@ -62,15 +62,15 @@ static int32_t clock_describe_rates(struct xv_scmi_msg *m)
 {
     uint32_t id = xv_scmi_param(m, 0), index = xv_scmi_param(m, 1);
     const struct xv_scmi_clock_desc *c;
-    unsigned i, n, fit;
+    unsigned i, n;
 
     if (!xv_scmi_lookup(m->agent, XV_SCMI_CLOCK, id, &i))
         return SCMI_NOT_FOUND;
     c = desc(m, i);
     if (c->range) {
         /* The range triplet comes whole, whatever the index asked. */
-        if (xv_scmi_out_room(m) < 4 + 3 * 8)
-            return SCMI_COMMS_ERROR;    /* no room for the reply */
+        if (!xv_scmi_fit(m, 3 * 8, 1, &n))
+            return SCMI_COMMS_ERROR;
         xv_scmi_put_u32(m, 3u | 1u << 12);
         for (unsigned k = 0; k < 3; k++)
             put_rate(m, c->rates[k]);
@@ -78,13 +78,8 @@ static int32_t clock_describe_rates(struct xv_scmi_msg *m)
     }
     if (index >= c->nr_rates)
         return SCMI_OUT_OF_RANGE;
-    /* Cut to the buffer, but at least one rate must fit. */
-    if (xv_scmi_out_room(m) < 4 + 8)
+    if (!xv_scmi_fit(m, 8, c->nr_rates - index, &n))
         return SCMI_COMMS_ERROR;
-    fit = (unsigned)((xv_scmi_out_room(m) - 4) / 8);
-    n = c->nr_rates - index;
-    if (n > fit)
-        n = fit;
     xv_scmi_put_u32(m, n | (uint32_t)(c->nr_rates - index - n) << 16);
     for (unsigned k = 0; k < n; k++)
         put_rate(m, c->rates[index + k]);
@@ -108,19 +103,21 @@ static uint64_t udiv64(uint64_t n, uint64_t d)
 }
 
 /* The supported rate a request means: exact, else rounded as the flags
- * say (down unless ROUND_UP; ROUND_AUTO: the nearest). 0 if none. */
+ * say (down unless ROUND_UP; ROUND_AUTO: the nearest). Rounding stays
+ * between the clock's lowest and highest rates: outside them a rate is
+ * not supported (INVALID_PARAMETERS, as SCP answers and the ACS checks),
+ * for discrete and range clocks alike. 0 if none. */
 static uint64_t pick_rate(const struct xv_scmi_clock_desc *c, uint64_t want,
                           uint32_t flags)
 {
+    uint64_t lo = c->rates[0], hi = c->rates[c->range ? 1 : c->nr_rates - 1];
     uint64_t below = 0, above = 0;
 
+    if (want < lo || want > hi)
+        return 0;
     if (c->range) {
-        uint64_t lo = c->rates[0], hi = c->rates[1], step = c->rates[2];
-        uint64_t k;
+        uint64_t step = c->rates[2], k = udiv64(want - lo, step);
 
-        if (want < lo || want > hi)
-            return 0;
-        k = udiv64(want - lo, step);
         below = lo + k * step;
         above = below == want || below + step > hi ? below : below + step;
     } else {
@@ -133,11 +130,8 @@ static uint64_t pick_rate(const struct xv_scmi_clock_desc *c, uint64_t want,
     }
     if (below == want)
         return want;
-    if (flags & RATE_SET_ROUND_AUTO) {
-        if (!below || !above)
-            return below ? below : above;
+    if (flags & RATE_SET_ROUND_AUTO)
         return want - below <= above - want ? below : above;
-    }
     return (flags & RATE_SET_ROUND_UP) ? above : below;
 }
 
@@ -183,6 +177,17 @@ static int set_rate(struct xv_scmi_server *s, const struct xv_scmi_agent *by,
     return 0;
 }
 
+/* A rate an agent asked for: it owns it until it drops its votes. */
+static int32_t set_rate_by(struct xv_scmi_server *s, const struct xv_scmi_agent *by,
+                           unsigned index, uint64_t rate)
+{
+    int32_t status = xv_scmi_hw_status(set_rate(s, by, index, rate));
+
+    if (status == SCMI_SUCCESS)
+        s->clock_rate_by[index] = (uint16_t)by->id;
+    return status;
+}
+
 static int32_t clock_rate_set(struct xv_scmi_msg *m)
 {
     uint32_t flags = xv_scmi_param(m, 0), id = xv_scmi_param(m, 1);
@@ -204,12 +209,15 @@ static int32_t clock_rate_set(struct xv_scmi_msg *m)
     rate = pick_rate(desc(m, i), want, flags);
     if (!rate)
         return SCMI_INVALID_PARAMETERS;
-    /* A rate change under another agent's running clock would break it. */
-    if (others_hold(m->server, m->agent, i))
+    /* A rate change under another agent's running clock would break it;
+     * asking for the rate it already runs at changes nothing, so it is
+     * granted (and whoever set the rate still owns it). */
+    if (!others_hold(m->server, m->agent, i))
+        status = set_rate_by(m->server, m->agent, i, rate);
+    else if (m->server->clock_rate[i] != rate)
         return SCMI_DENIED;
-    status = xv_scmi_hw_status(set_rate(m->server, m->agent, i, rate));
-    if (status == SCMI_SUCCESS)
-        m->server->clock_rate_by[i] = (uint16_t)m->agent->id;
+    else
+        status = SCMI_SUCCESS;
     if ((flags & RATE_SET_ASYNC) && !(flags & RATE_SET_IGNORE_DELAYED)) {
         uint32_t payload[4] = { (uint32_t)status, id, (uint32_t)rate,
                                 (uint32_t)(rate >> 32) };

@@ -70,19 +70,15 @@ static int32_t perf_describe_levels(struct xv_scmi_msg *m)
 {
     uint32_t index = xv_scmi_param(m, 1);
     const struct xv_scmi_perf_desc *d;
-    unsigned i, n, fit;
+    unsigned i, n;
 
     if (!xv_scmi_lookup(m->agent, XV_SCMI_PERF, xv_scmi_param(m, 0), &i))
         return SCMI_NOT_FOUND;
     d = desc(m, i);
     if (index >= d->nr_levels)
         return SCMI_OUT_OF_RANGE;
-    if (xv_scmi_out_room(m) < 4)
-        return SCMI_PROTOCOL_ERROR;
-    fit = (unsigned)((xv_scmi_out_room(m) - 4) / LEVEL_BYTES);
-    n = d->nr_levels - index;
-    if (n > fit)
-        n = fit;
+    if (!xv_scmi_fit(m, LEVEL_BYTES, d->nr_levels - index, &n))
+        return SCMI_COMMS_ERROR;
     xv_scmi_put_u32(m, n | (uint32_t)(d->nr_levels - index - n) << 16);
     for (unsigned k = 0; k < n; k++) {
         const struct xv_scmi_perf_level *l = &d->levels[index + k];

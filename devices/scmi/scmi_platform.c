@@ -398,6 +398,15 @@ static int load_voltage(struct loader *l, struct xv_scmi_voltage_desc *d)
     return 0;
 }
 
+/* The unit hwmon files report (Documentation/hwmon/sysfs-interface.rst):
+ * power (uW) and energy (uJ) in micro-units, the rest in milli-units. */
+static int8_t hwmon_exponent(uint8_t unit_type)
+{
+    if (unit_type == SCMI_SENSOR_UNIT_POWER || unit_type == SCMI_SENSOR_UNIT_ENERGY)
+        return -6;
+    return -3;
+}
+
 static int load_sensor(struct loader *l, struct xv_scmi_sensor_desc *d, unsigned i)
 {
     static const char *const keys[] = { "unit", "exponent", "value", "hwmon",
@@ -433,7 +442,7 @@ static int load_sensor(struct loader *l, struct xv_scmi_sensor_desc *d, unsigned
             return bad(l, "exponent", "must be -16..15");
         d->unit_exp = (int8_t)e;
     } else {
-        d->unit_exp = hwmon ? -3 : 0;   /* hwmon reports milli-units */
+        d->unit_exp = hwmon ? hwmon_exponent(d->unit_type) : 0;
     }
     if (!value == !hwmon)
         return bad(l, NULL, "needs exactly one of 'value' (simulated) or 'hwmon = PATH'");

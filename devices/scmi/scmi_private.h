@@ -79,6 +79,14 @@ bool xv_scmi_put_short_name(struct xv_scmi_msg *m, const char *name);
 /* A 64-byte extended name (NUL-padded). */
 bool xv_scmi_put_ext_name(struct xv_scmi_msg *m, const char *name);
 size_t xv_scmi_out_room(const struct xv_scmi_msg *m);
+/* Multi-part replies (rates, levels, descriptors, protocol ids): *n = how
+ * many of the 'left' entries of 'size' bytes fit after the 4-byte
+ * returned/remaining word, at most 'left', at least one when any is left.
+ * false when that cannot be (no room for the word, or for a single entry
+ * while some are left): the handler answers COMMS_ERROR, as for any reply
+ * that does not fit, never SUCCESS with nothing returned. */
+bool xv_scmi_fit(const struct xv_scmi_msg *m, size_t size, unsigned left,
+                 unsigned *n);
 /* Does name need *_NAME_GET (longer than a short name)? */
 bool xv_scmi_name_is_long(const char *name);
 
@@ -92,11 +100,13 @@ bool xv_scmi_lookup(const struct xv_scmi_agent *agent, enum xv_scmi_kind kind,
 const struct xv_scmi_platform_ops *xv_scmi_ops(const struct xv_scmi_server *s);
 
 /* P2A: the agent has a channel. send_delayed() queues a delayed response
- * (kept until a buffer is available); notify() sends a notification to
+ * (kept until the transport takes it); notify() sends a notification to
  * every agent subscribed to (kind, index) through bit 'slot' of
- * agent->notify[] (dropped when no buffer). payload excludes the header and
- * is host-order 32-bit words (len a multiple of 4); for notify() word 0 is the agent that caused the change and word 1 the resource
- * id, rewritten to each recipient's own id. */
+ * agent->notify[] (queued while the transport cannot take it, the oldest
+ * dropped when XV_SCMI_P2A_NOTIFY wait). payload excludes the header and
+ * is host-order 32-bit words (len a multiple of 4); for notify() word 0 is
+ * the agent that caused the change and word 1 the resource id, rewritten
+ * to each recipient's own id. */
 bool xv_scmi_has_p2a(const struct xv_scmi_agent *agent);
 void xv_scmi_send_delayed(struct xv_scmi_server *server,
                           struct xv_scmi_agent *agent, uint32_t hdr,

@@ -47,16 +47,12 @@ static int32_t sensor_description_get(struct xv_scmi_msg *m)
 {
     const struct xv_scmi_view *v = &m->agent->view[XV_SCMI_SENSOR];
     uint32_t index = xv_scmi_param(m, 0);
-    unsigned n, fit;
+    unsigned n;
 
     if (index >= v->nr)
         return SCMI_INVALID_PARAMETERS;
-    if (xv_scmi_out_room(m) < 4)
-        return SCMI_PROTOCOL_ERROR;
-    fit = (unsigned)((xv_scmi_out_room(m) - 4) / DESCRIPTOR_BYTES);
-    n = v->nr - index;
-    if (n > fit)
-        n = fit;
+    if (!xv_scmi_fit(m, DESCRIPTOR_BYTES, v->nr - index, &n))
+        return SCMI_COMMS_ERROR;
     xv_scmi_put_u32(m, n | (uint32_t)(v->nr - index - n) << 16);
     for (unsigned k = 0; k < n; k++)
         put_descriptor(m, index + k, v->map[index + k]);

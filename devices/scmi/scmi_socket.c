@@ -106,9 +106,10 @@ static int conn_send(struct conn *c, const void *msg, size_t len)
     return 0;
 }
 
-/* Delayed responses and notifications travel on the same connection. A
- * delayed response to the message being handled waits (the engine keeps
- * it) so that it follows its response. */
+/* Delayed responses and notifications travel on the same connection.
+ * What the message being handled causes (its delayed response, the
+ * notifications of its changes) waits, queued by the engine, so that it
+ * follows its response. */
 static int conn_p2a(void *opaque, const void *msg, size_t len)
 {
     struct conn *c = opaque;

@@ -81,8 +81,9 @@ static void handle_command(struct xv_scmi_dev *sd, struct xv_chain *chain)
     sd->in_command = false;
     xv_chain_write(chain, 0, sd->resp, out);
     xv_vq_push(vq, chain, (uint32_t)out);
-    /* Linux takes a delayed response that overtakes its response as the
-     * response ("OoO Delayed Response") and then rejects the real one. */
+    /* Now what the command caused (queued by the engine meanwhile): Linux
+     * takes a delayed response that overtakes its response as the response
+     * ("OoO Delayed Response") and then rejects the real one. */
     xv_scmi_agent_p2a_ready(sd->server, sd->agent);
 }
 

@@ -43,19 +43,18 @@ static int32_t voltage_describe_levels(struct xv_scmi_msg *m)
 {
     uint32_t index = xv_scmi_param(m, 1);
     const struct xv_scmi_voltage_desc *d;
-    unsigned i, n, fit;
+    unsigned i, n;
 
     if (!xv_scmi_lookup(m->agent, XV_SCMI_VOLTAGE, xv_scmi_param(m, 0), &i))
         return SCMI_NOT_FOUND;
     d = desc(m, i);
     if (index >= d->nr_levels || (d->range && index != 0))
         return SCMI_OUT_OF_RANGE;
-    if (xv_scmi_out_room(m) < 4 + (d->range ? 12u : 4u))
-        return SCMI_PROTOCOL_ERROR;
-    fit = (unsigned)((xv_scmi_out_room(m) - 4) / 4);
-    n = d->nr_levels - index;
-    if (n > fit)
-        n = fit;
+    /* A range's triplet comes whole: one 12-byte entry of three levels. */
+    if (!xv_scmi_fit(m, d->range ? 12u : 4u, d->range ? 1u : d->nr_levels - index, &n))
+        return SCMI_COMMS_ERROR;
+    if (d->range)
+        n = 3;
     xv_scmi_put_u32(m, n | (d->range ? 1u << 12 : 0) |
                            (uint32_t)(d->nr_levels - index - n) << 16);
     for (unsigned k = 0; k < n; k++)
@@ -171,7 +170,9 @@ static int32_t voltage_level_set(struct xv_scmi_msg *m)
         return SCMI_NOT_SUPPORTED;      /* never advertised (attr bit 31) */
     if (!valid_level(desc(m, i), uv))
         return SCMI_OUT_OF_RANGE;
-    if (others_hold(m->server, m->agent, i))
+    /* Another agent's consumers run at the current level: it may not move,
+     * but asking for the level it is at changes nothing and is granted. */
+    if (others_hold(m->server, m->agent, i) && m->server->voltage_uv[i] != uv)
         return SCMI_DENIED;
     return xv_scmi_hw_status(set_level(m->server, i, uv));
 }

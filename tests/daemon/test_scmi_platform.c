@@ -395,11 +395,17 @@ static void test_hwmon_sensor(void **state)
     fclose(f);
     snprintf(text, sizeof(text),
              "[scmi-sensor sim]\nunit = voltage\nvalue = -7\n"
-             "[scmi-sensor board]\nunit = temperature\nhwmon = %s\n", hw);
+             "[scmi-sensor board]\nunit = temperature\nhwmon = %s\n"
+             "[scmi-sensor watts]\nunit = power\nhwmon = %s\n"
+             "[scmi-sensor joules]\nunit = energy\nhwmon = %s\n"
+             "[scmi-sensor volts]\nunit = voltage\nhwmon = %s\n", hw, hw, hw, hw);
     assert_int_equal(load(text, err, sizeof(err)), 0);
-    assert_int_equal(plat.plat.nr_sensors, 2);
+    assert_int_equal(plat.plat.nr_sensors, 5);
     assert_int_equal(plat.sensors[0].unit_exp, 0);
     assert_int_equal(plat.sensors[1].unit_exp, -3);   /* hwmon default: milli */
+    assert_int_equal(plat.sensors[2].unit_exp, -6);   /* power: microwatts */
+    assert_int_equal(plat.sensors[3].unit_exp, -6);   /* energy: microjoules */
+    assert_int_equal(plat.sensors[4].unit_exp, -3);   /* millivolts */
     assert_string_equal(plat.sensor_hwmon[1], hw);
     assert_int_equal(xv_scmi_server_init(&server, &plat.plat), 0);
     xv_scmi_agent_init(&a, "socket1", NULL, NULL);
@@ -531,6 +537,37 @@ static void test_dts_golden(void **state)
     unlink(path);
 }
 
+/* DT unit addresses are hex: the 11th regulator is regulator@a, reg 10. */
+static void test_dts_regulator_unit_address(void **state)
+{
+    char path[] = "/tmp/xv-scmi-dts-XXXXXX";
+    char conf[4096], out[16384], names[256] = "";
+    size_t n = 0;
+    int fd, status;
+
+    (void)state;
+    if (!getenv("XVD_SCMI_CLIENT"))
+        skip();
+    for (unsigned i = 0; i < 11; i++) {
+        n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+                              "[scmi-voltage v%u]\nlevels = 1800000\n", i);
+        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%sv%u",
+                 i ? "," : "", i);
+    }
+    snprintf(conf + n, sizeof(conf) - n,
+             "[device scmi-v]\ntype = scmi\ndomain = guest1\nvoltages = %s\n", names);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+    close(fd);
+    run_dts(path, "scmi-v", out, sizeof(out), &status);
+    unlink(path);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(out, "regulator@9 {\n\t\t\t\t\t\treg = <9>;"));
+    assert_non_null(strstr(out, "regulator@a {\n\t\t\t\t\t\treg = <10>;"));
+    assert_null(strstr(out, "regulator@10"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_bad_sections),
         cmocka_unit_test(test_simulated_ops_log),
         cmocka_unit_test(test_hwmon_sensor),
+        cmocka_unit_test(test_dts_regulator_unit_address),
         cmocka_unit_test(test_dts_golden),
     };
 

@@ -462,6 +462,19 @@ static void test_clock_rates(void **state)
     assert_int_equal(F->fake.rate[0], 24000000);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 0, 0, 1000, 0),
                      SCMI_INVALID_PARAMETERS);
+    /* Outside lowest..highest no flag rounds into it, for discrete and
+     * range clocks alike: not a supported rate. */
+    for (uint32_t flags = 0; flags <= 8; flags += 4) {
+        assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, flags, 0, 48000001, 0),
+                         SCMI_INVALID_PARAMETERS);
+        assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, flags, 0, 1000, 0),
+                         SCMI_INVALID_PARAMETERS);
+        assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, flags, 2, 999, 0),
+                         SCMI_INVALID_PARAMETERS);
+        assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, flags, 2, 1, 2),
+                         SCMI_INVALID_PARAMETERS);
+    }
+    assert_int_equal(F->fake.rate[0], 24000000);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 0x10, 0, 24000000, 0),
                      SCMI_INVALID_PARAMETERS);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 1, 0, 24000000, 0),
@@ -492,6 +505,11 @@ static void test_clock_votes(void **state)
     assert_int_equal(F->fake.clock_on[1], 1);
     assert_int_equal(F->server.clock_votes[1], 2);
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x5, 4, 0, 0, 2000000, 0), SCMI_DENIED);
+    /* The rate it already runs at (exact, or rounded to it): no change. */
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x5, 4, 0, 0, 1000000, 0), 0);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_CLOCK, 0x5, 4, 0, 0, 1500000, 0), 0);
+    assert_int_equal(F->fake.rate_calls, 0);
+    assert_int_equal(F->server.clock_rate_by[1], 0);    /* still the default */
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x7, 2, 1, 0), 0);
     assert_int_equal(F->fake.clock_off[1], 0);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x3, 1, 1), 0);
@@ -641,6 +659,10 @@ static void test_voltage(void **state)
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_VOLTAGE, 0x5, 2, 0, 7), 0);
     assert_int_equal(F->fake.volt_on, 1);
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_VOLTAGE, 0x7, 3, 0, 0, 3300000), SCMI_DENIED);
+    /* The level it is already at: granted, nothing moves. */
+    F->fake.volt_level = -1;
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_VOLTAGE, 0x7, 3, 0, 0, 1800000), 0);
+    assert_int_equal(F->fake.volt_level, -1);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_VOLTAGE, 0x5, 2, 0, 0), 0);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_VOLTAGE, 0x6, 1, 0), 0);
     assert_int_equal(VAL(0), 0);
@@ -697,6 +719,93 @@ static void test_sensor(void **state)
     assert_int_equal(VAL(0), 0);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_SENSOR, 0xA, 2, 0, 4), SCMI_INVALID_PARAMETERS);
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_SENSOR, 0x0, 0), SCMI_NOT_SUPPORTED);
+}
+
+/* ---- error statuses, one line per case (a sees every resource) ---- */
+
+static void test_error_statuses(void **state)
+{
+    static const struct {
+        uint8_t proto, id;
+        unsigned n;
+        uint32_t p[3];
+        int32_t status;
+    } t[] = {
+        /* Ids past the agent's resources. */
+        { SCMI_PROTOCOL_POWER, 0x3, 1, { 2 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_POWER, 0x5, 1, { 2 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_CLOCK, 0x4, 2, { 3, 0 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_CLOCK, 0x6, 1, { 3 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_CLOCK, 0x7, 2, { 3, 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_CLOCK, 0x8, 1, { 3 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_RESET, 0x3, 1, { 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_RESET, 0x5, 2, { 1, 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_PERF, 0x3, 1, { 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_PERF, 0x4, 2, { 1, 0 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_PERF, 0x6, 1, { 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_PERF, 0x8, 1, { 1 }, SCMI_NOT_FOUND },
+        { SCMI_PROTOCOL_VOLTAGE, 0x3, 1, { 1 }, SCMI_NOT_FOUND },
+        /* Indices and flags. */
+        { SCMI_PROTOCOL_VOLTAGE, 0x4, 2, { 0, 2 }, SCMI_OUT_OF_RANGE },
+        { SCMI_PROTOCOL_VOLTAGE, 0x7, 3, { 0, 2, 1800000 }, SCMI_INVALID_PARAMETERS },
+        { SCMI_PROTOCOL_SENSOR, 0x8, 2, { 0, 1 }, SCMI_OUT_OF_RANGE },
+        /* Managing agents: not a guest's to do. */
+        { SCMI_PROTOCOL_BASE, 0x9, 3, { 2, 0, 1 }, SCMI_DENIED },
+    };
+
+    (void)state;
+    xv_scmi_agent_set_p2a(&F->a, p2a, F);     /* notify commands exist */
+    for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        int32_t status = send_cap(&F->a, t[k].proto, t[k].id, XV_SCMI_MAX_MSG,
+                                  t[k].n, t[k].p[0], t[k].p[1], t[k].p[2]);
+
+        if (status != t[k].status)
+            fail_msg("entry %zu: protocol %#x msg %#x: status %d, expected %d",
+                     k, t[k].proto, t[k].id, status, t[k].status);
+    }
+    assert_int_equal(F->a.errors, sizeof(t) / sizeof(t[0]));
+}
+
+/* ---- multi-part replies in small buffers, every protocol alike ---- */
+
+static void test_multipart_cut(void **state)
+{
+    /* cap: the reply buffer (header + status + values); flags: the
+     * returned/remaining word on SUCCESS. */
+    static const struct {
+        uint8_t proto, id;
+        uint32_t p0, p1, cap;
+        int32_t status;
+        uint32_t flags;
+    } t[] = {
+        { SCMI_PROTOCOL_CLOCK, 0x4, 1, 0, 8 + 4 + 8, 0, 1u | 15u << 16 },
+        { SCMI_PROTOCOL_CLOCK, 0x4, 1, 0, 8 + 4 + 7, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_CLOCK, 0x4, 1, 0, 8 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_PERF, 0x4, 0, 0, 8 + 4 + 12, 0, 1u | 2u << 16 },
+        { SCMI_PROTOCOL_PERF, 0x4, 0, 0, 8 + 4 + 11, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_PERF, 0x4, 0, 0, 8 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_SENSOR, 0x3, 0, 0, 8 + 4 + 28, 0, 1u | 4u << 16 },
+        { SCMI_PROTOCOL_SENSOR, 0x3, 0, 0, 8 + 4 + 27, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_SENSOR, 0x3, 0, 0, 8 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_VOLTAGE, 0x4, 0, 0, 8 + 4 + 4, 0, 1u | 1u << 16 },
+        { SCMI_PROTOCOL_VOLTAGE, 0x4, 0, 0, 8 + 4 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_VOLTAGE, 0x4, 0, 0, 8 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_BASE, 0x6, 0, 0, 8 + 4 + 4, 0, 4 },
+        { SCMI_PROTOCOL_BASE, 0x6, 0, 0, 8 + 4 + 3, SCMI_COMMS_ERROR, 0 },
+        { SCMI_PROTOCOL_BASE, 0x6, 0, 0, 8 + 3, SCMI_COMMS_ERROR, 0 },
+    };
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        unsigned n = t[k].proto == SCMI_PROTOCOL_SENSOR ||
+                     t[k].proto == SCMI_PROTOCOL_BASE ? 1 : 2;
+        int32_t status = send_cap(&F->a, t[k].proto, t[k].id, t[k].cap, n,
+                                  t[k].p0, t[k].p1);
+
+        if (status != t[k].status || (status == 0 && VAL(0) != t[k].flags))
+            fail_msg("entry %zu: protocol %#x msg %#x cap %u: status %d flags %#x",
+                     k, t[k].proto, t[k].id, t[k].cap, status, VAL(0));
+    }
 }
 
 /* ---- P2A: delayed responses and notifications ---- */
@@ -765,6 +874,45 @@ static void test_p2a(void **state)
     assert_int_equal(F->p2a_count, 8);          /* the fake's capacity */
     assert_int_equal(F->a.pending_count, XV_SCMI_P2A_PENDING - 8);
     assert_int_equal(le(F->p2a_msgs[0]), (hdr & ~0x300u) | 0x200u);  /* in order */
+}
+
+/* Notifications wait while the transport cannot take them; a full queue
+ * gives up its oldest (counted), never a delayed response, and what is
+ * queued goes out in the order it was raised. */
+static void test_p2a_notify_queue(void **state)
+{
+    (void)state;
+    xv_scmi_agent_set_p2a(&F->a, p2a, F);
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_POWER, 0x6, 2, 0, 1), 0);
+    F->p2a_full = true;
+    for (unsigned i = 0; i < 5; i++) {      /* on, off: 10 notifications */
+        assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
+        assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0x40000000u), 0);
+    }
+    assert_int_equal(F->a.notif_count, XV_SCMI_P2A_NOTIFY);
+    assert_int_equal(F->a.notif_dropped, 10 - XV_SCMI_P2A_NOTIFY);
+    /* A delayed response raised now comes after them all. */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 5, 0), 0);
+    assert_int_equal(F->a.pending_count, 1);
+    F->p2a_full = false;
+    xv_scmi_agent_p2a_ready(&F->server, &F->a);
+    assert_int_equal(F->p2a_count, 8);      /* the fake's capacity */
+    for (unsigned i = 0; i < 8; i++) {
+        assert_int_equal(SCMI_HDR_TYPE(le(F->p2a_msgs[i])), SCMI_MSG_TYPE_NOTIFICATION);
+        /* The 3rd raised (on) is the oldest kept; they alternate. */
+        assert_int_equal(le(F->p2a_msgs[i] + 12), i % 2 ? 0x40000000u : 0);
+    }
+    F->p2a_count = 0;
+    xv_scmi_agent_p2a_ready(&F->server, &F->a);
+    assert_int_equal(F->p2a_count, 1);
+    assert_int_equal(SCMI_HDR_TYPE(le(F->p2a_msgs[0])), SCMI_MSG_TYPE_DELAYED_RESP);
+    assert_int_equal(F->a.pending_count + F->a.notif_count, 0);
+    /* A reset agent is owed nothing it was queued before. */
+    F->p2a_full = true;
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
+    assert_int_equal(F->a.notif_count, 1);
+    xv_scmi_agent_drop_votes(&F->server, &F->a);
+    assert_int_equal(F->a.notif_count, 0);
 }
 
 static void test_server_init_checks(void **state)
@@ -1307,7 +1455,7 @@ static void watching_unmap(void *opaque, const struct xv_gbuf *bufs, unsigned n,
 
 static void test_virtio_p2a(void **state)
 {
-    uint64_t r, ev[3], bad;
+    uint64_t r, ev[4], bad;
     uint32_t hdr;
 
     (void)state;
@@ -1317,63 +1465,103 @@ static void test_virtio_p2a(void **state)
     r = vcmd(NULL, SCMI_PROTOCOL_POWER, 0x6, 8, 2, 0, 1);
     vkick(0);
     assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
-    /* No eventq buffer: the notification is dropped, b's command fine. */
+    /* No eventq buffer: the notification waits, b's command fine. */
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
     assert_int_equal(V->sd.p2a_sent, 0);
+    assert_int_equal(F->a.notif_count, 1);
     /* An async rate set: SUCCESS now, the delayed response kept... */
     r = vcmd(&hdr, SCMI_PROTOCOL_CLOCK, 0x5, 8, 4, 1, 0, 48000000, 0);
     vkick(0);
     assert_int_equal(drv_used_elem(&V->q[0], 1).len, 8);
     assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
     assert_int_equal(F->a.pending_count, 1);
-    /* ...until the driver posts an eventq buffer. */
+    /* ...until the driver posts eventq buffers: both, in raised order. */
     ev[0] = vevent_buf(XV_SCMI_MAX_MSG);
-    vkick(1);
-    assert_int_equal(drv_used_idx(&V->q[1]), 1);
-    assert_int_equal(drv_used_elem(&V->q[1], 0).len, 4 + 16);
-    assert_int_equal(le(vram(ev[0], 4)), (hdr & ~0x300u) | 0x200u);
-    assert_int_equal(le(vram(ev[0] + 4, 4)), 0);            /* status */
-    assert_int_equal(le(vram(ev[0] + 8, 4)), 0);            /* clock 0 */
-    assert_int_equal(le(vram(ev[0] + 12, 4)), 48000000);
-    assert_int_equal(F->a.pending_count, 0);
-    /* b's last vote off turns the domain off: a hears of it. */
     ev[1] = vevent_buf(XV_SCMI_MAX_MSG);
     vkick(1);
-    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0x40000000u), 0);
     assert_int_equal(drv_used_idx(&V->q[1]), 2);
-    assert_int_equal(drv_used_elem(&V->q[1], 1).len, 4 + 12);
-    assert_int_equal(le(vram(ev[1], 4)),
+    assert_int_equal(drv_used_elem(&V->q[1], 0).len, 4 + 12);
+    assert_int_equal(le(vram(ev[0], 4)),
                      SCMI_HDR(0, SCMI_MSG_TYPE_NOTIFICATION, SCMI_PROTOCOL_POWER, 0));
-    assert_int_equal(le(vram(ev[1] + 4, 4)), F->b.id);
-    assert_int_equal(le(vram(ev[1] + 8, 4)), 0);
-    assert_int_equal(le(vram(ev[1] + 12, 4)), 0x40000000u);
+    assert_int_equal(le(vram(ev[0] + 12, 4)), 0);           /* on */
+    assert_int_equal(drv_used_elem(&V->q[1], 1).len, 4 + 16);
+    assert_int_equal(le(vram(ev[1], 4)), (hdr & ~0x300u) | 0x200u);
+    assert_int_equal(le(vram(ev[1] + 4, 4)), 0);            /* status */
+    assert_int_equal(le(vram(ev[1] + 8, 4)), 0);            /* clock 0 */
+    assert_int_equal(le(vram(ev[1] + 12, 4)), 48000000);
+    assert_int_equal(F->a.pending_count + F->a.notif_count, 0);
+    /* b's last vote off turns the domain off: a hears of it at once. */
+    ev[2] = vevent_buf(XV_SCMI_MAX_MSG);
+    vkick(1);
+    assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0x40000000u), 0);
+    assert_int_equal(drv_used_idx(&V->q[1]), 3);
+    assert_int_equal(drv_used_elem(&V->q[1], 2).len, 4 + 12);
+    assert_int_equal(le(vram(ev[2], 4)),
+                     SCMI_HDR(0, SCMI_MSG_TYPE_NOTIFICATION, SCMI_PROTOCOL_POWER, 0));
+    assert_int_equal(le(vram(ev[2] + 4, 4)), F->b.id);
+    assert_int_equal(le(vram(ev[2] + 8, 4)), 0);
+    assert_int_equal(le(vram(ev[2] + 12, 4)), 0x40000000u);
     /* With a buffer ready, the delayed response still follows its
      * command's response (both in the same kick). */
-    ev[2] = vevent_buf(XV_SCMI_MAX_MSG);
+    ev[3] = vevent_buf(XV_SCMI_MAX_MSG);
     r = vcmd(&hdr, SCMI_PROTOCOL_RESET, 0x4, 8, 3, 0, 5, 0);
     tp_unmap = V->tp.platform.unmap;
     V->tp.platform.unmap = watching_unmap;
-    watch_gpa = ev[2];
+    watch_gpa = ev[3];
     cmdq_used_at_watch = -1;
     vkick(0);
     V->tp.platform.unmap = tp_unmap;
     assert_int_equal(cmdq_used_at_watch, 3);
     assert_int_equal(drv_used_idx(&V->q[0]), 3);
     assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
-    assert_int_equal(drv_used_idx(&V->q[1]), 3);
-    assert_int_equal(drv_used_elem(&V->q[1], 2).len, 4 + 8);
-    assert_int_equal(le(vram(ev[2], 4)), (hdr & ~0x300u) | 0x200u);
-    assert_int_equal(le(vram(ev[2] + 8, 4)), 0);            /* domain 0 */
+    assert_int_equal(drv_used_idx(&V->q[1]), 4);
+    assert_int_equal(drv_used_elem(&V->q[1], 3).len, 4 + 8);
+    assert_int_equal(le(vram(ev[3], 4)), (hdr & ~0x300u) | 0x200u);
+    assert_int_equal(le(vram(ev[3] + 8, 4)), 0);            /* domain 0 */
     assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_AUTONOMOUS], 1);
     /* An eventq buffer the device may not write: returned unused. */
     bad = vbuf(XV_SCMI_MAX_MSG);
     vsubmit(1, (struct vseg[]){ { bad, 4, false }, { bad + 16, 64, true } }, 2);
     vkick(1);
     assert_int_equal(SEND(&F->b, SCMI_PROTOCOL_POWER, 0x4, 3, 0, 0, 0), 0);
-    assert_int_equal(drv_used_idx(&V->q[1]), 4);
-    assert_int_equal(drv_used_elem(&V->q[1], 3).len, 0);
-    assert_int_equal(V->sd.p2a_sent, 3);
+    assert_int_equal(drv_used_idx(&V->q[1]), 5);
+    assert_int_equal(drv_used_elem(&V->q[1], 4).len, 0);
+    assert_int_equal(V->sd.p2a_sent, 4);
     assert_int_equal(V->sd.p2a_dropped, 1);
+}
+
+/* What a guest's own command causes reaches it too, after the command's
+ * response: the device cannot deliver while it answers, so the engine
+ * queues the notification and the device sends it once the reply is out. */
+static void test_virtio_own_notification(void **state)
+{
+    uint64_t r, ev;
+
+    (void)state;
+    vstart(F_V1 | F_P2A);
+    r = vcmd(NULL, SCMI_PROTOCOL_POWER, 0x6, 8, 2, 0, 1);
+    vkick(0);
+    assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
+    ev = vevent_buf(XV_SCMI_MAX_MSG);
+    vkick(1);
+    r = vcmd(NULL, SCMI_PROTOCOL_POWER, 0x4, 8, 3, 0, 0, 0);
+    tp_unmap = V->tp.platform.unmap;
+    V->tp.platform.unmap = watching_unmap;
+    watch_gpa = ev;
+    cmdq_used_at_watch = -1;
+    vkick(0);
+    V->tp.platform.unmap = tp_unmap;
+    assert_int_equal((int32_t)le(vram(r + 4, 4)), 0);
+    assert_int_equal(drv_used_idx(&V->q[1]), 1);
+    assert_int_equal(cmdq_used_at_watch, 2);        /* after the response */
+    assert_int_equal(drv_used_elem(&V->q[1], 0).len, 4 + 12);
+    assert_int_equal(le(vram(ev, 4)),
+                     SCMI_HDR(0, SCMI_MSG_TYPE_NOTIFICATION, SCMI_PROTOCOL_POWER, 0));
+    assert_int_equal(le(vram(ev + 4, 4)), F->a.id);         /* it did it */
+    assert_int_equal(le(vram(ev + 8, 4)), 0);
+    assert_int_equal(le(vram(ev + 12, 4)), 0);              /* on */
+    assert_int_equal(F->a.notif_count, 0);
+    assert_int_equal(V->sd.p2a_sent, 1);
 }
 
 int main(void)
@@ -1393,7 +1581,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_perf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_voltage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sensor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_p2a, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_p2a_notify_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_init_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_base_reset_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_shared, setup, teardown),
@@ -1403,6 +1594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_virtio_reset_drops_votes, vsetup, vteardown),
         cmocka_unit_test_setup_teardown(test_virtio_flood, vsetup_batch4, vteardown),
         cmocka_unit_test_setup_teardown(test_virtio_p2a, vsetup, vteardown),
+        cmocka_unit_test_setup_teardown(test_virtio_own_notification, vsetup, vteardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@
  * 8 bytes when the status is not SUCCESS; P2A messages fit a virtio eventq
  * buffer; vote counts never exceed the agents plus the platform and equal
  * the platform's boot vote plus the agents' own views, and once
- * both agents' votes are dropped every resource is back to its boot state.
+ * both agents' votes are dropped every resource is back to its boot state;
+ * P2A queues stay bounded and drain whenever the channel has room.
  *
  * Input, records until the input ends:
  *   u8 ctl: bit 7 set: drop the votes of agent (bit 0);
@@ -173,8 +174,10 @@ static void check_counts(const struct xv_scmi_server *s,
     CHECK(s->voltage_votes[0] == volt[0].on_at_boot +
                                  held(agents, n, XV_SCMI_VOLTAGE, 0));
     CHECK(s->reset_asserts[0] == held(agents, n, XV_SCMI_RESET, 0));
-    for (unsigned a = 0; a < n; a++)
+    for (unsigned a = 0; a < n; a++) {
         CHECK(agents[a].pending_count <= XV_SCMI_P2A_PENDING);
+        CHECK(agents[a].notif_count <= XV_SCMI_P2A_NOTIFY);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -216,6 +219,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(resp, 0xcc, sizeof(resp));
         out = xv_scmi_handle(&server, a, req, len, resp, cap);
         check_reply(req, len, resp, out, cap);
+        if (!p2a_full) {    /* as a transport does after its reply */
+            xv_scmi_agent_p2a_ready(&server, a);
+            CHECK(a->pending_count == 0 && a->notif_count == 0);
+        }
         for (size_t i = cap; i < sizeof(resp); i++)
             CHECK(resp[i] == 0xcc);     /* nothing past the buffer */
         check_votes(&server, 3);
