@@ -32,7 +32,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$work" "$shm" "$disk_dir"/xv-blkbench.img
+    rm -rf "$work" "$shm" "$disk_dir"/xv-blkbench.img "$disk_dir"/xv-blkbench.img.engine
 }
 trap cleanup EXIT
 
@@ -87,13 +87,16 @@ for where in tmpfs disk; do
     file=$shm/xv-blkbench.img
     [ "$where" = disk ] && file=$disk_dir/xv-blkbench.img
     dd if=/dev/urandom of="$file" bs=1M count=$size_mb status=none
+    # The daemon holds its image locked: the in-process engine gets a copy
+    # of it on the same file system.
+    cp "$file" "$file.engine"
     start_daemon
     guest_up "$file"
     for pass in $(seq "$passes"); do
         for c in "${cases[@]}"; do
             set -- $c
             f=$(fio_bench "$file" "$1" "$2" "$3")
-            e=$(engine_bench "$file" "$1" "$2" "$3")
+            e=$(engine_bench "$file.engine" "$1" "$2" "$3")
             d=$(guest_bench "$1" "$2" "$3" --millis $((seconds * 1000)))
             fio_sum[$where $c]=$(( ${fio_sum[$where $c]:-0} + f ))
             engine_sum[$where $c]=$(( ${engine_sum[$where $c]:-0} + e ))
@@ -102,6 +105,7 @@ for where in tmpfs disk; do
     done
     guest_down
     stop_daemon
+    rm -f "$file.engine"
 done
 printf '\n| backing | workload | fio io_uring IOPS | daemon block path IOPS | ratio | guest via simulated Xen IOPS | ratio |\n|---|---|---|---|---|---|---|\n'
 for where in tmpfs disk; do
