@@ -319,6 +319,33 @@ int ts_add_devices(struct xs_handle *xs, struct ts_guest *g, int timeout_ms)
     return 0;
 }
 
+/* libxl__xs_path_cleanup: remove the path, then each parent that is left
+ * with no value and no children (a guest's last device takes
+ * backend/<kind>/<domid>, and the last guest's backend/<kind> with it). */
+static void path_cleanup(struct xs_handle *xs, const char *user_path)
+{
+    char path[192];
+    char *last;
+
+    snprintf(path, sizeof(path), "%s", user_path);
+    if (!xs_rm(xs, XBT_NULL, path))
+        return;
+    while ((last = strrchr(path, '/')) != NULL && last != path) {
+        unsigned int len = 0, nb = 0;
+        char *val, **dir;
+        bool empty;
+
+        *last = '\0';
+        val = xs_read(xs, XBT_NULL, path, &len);
+        dir = val && len == 0 ? xs_directory(xs, XBT_NULL, path, &nb) : NULL;
+        empty = dir && nb == 0;
+        free(val);
+        free(dir);
+        if (!empty || !xs_rm(xs, XBT_NULL, path))
+            return;
+    }
+}
+
 /* libxl's destroy: Closing, wait for Closed, then remove everything. */
 int ts_remove_devices(struct xs_handle *xs, const struct ts_guest *g,
                       int timeout_ms, bool *clean)
@@ -329,7 +356,7 @@ int ts_remove_devices(struct xs_handle *xs, const struct ts_guest *g,
         char be[192], fe[192], lx[192], path[224];
 
         device_paths(g, dev, be, fe, lx, sizeof(be));
-        xs_rm(xs, XBT_NULL, fe);
+        path_cleanup(xs, fe);
         /* One transaction, as libxl__initiate_device_generic_remove: a
          * backend must never see online=0 without state=5. */
         for (int attempt = 0; attempt < 10; attempt++) {
@@ -347,8 +374,8 @@ int ts_remove_devices(struct xs_handle *xs, const struct ts_guest *g,
             *clean = false;
         if (dev->backend_domid != 0 && ts_wait_node(xs, path, -1, timeout_ms) < 0)
             *clean = false;
-        xs_rm(xs, XBT_NULL, be);
-        xs_rm(xs, XBT_NULL, lx);
+        path_cleanup(xs, be);
+        path_cleanup(xs, lx);
     }
     return 0;
 }

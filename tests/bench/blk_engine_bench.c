@@ -136,6 +136,13 @@ static void bring_up(struct bench *b, const char *path, unsigned qd)
         die(err);
     dev = &b->dev->xv;
     w32(dev, XV_MMIO_STATUS, s);
+    /* As Linux: FLUSH, so the cache is writeback (without it every write
+     * would be synchronous), and the device's limits. */
+    w32(dev, XV_MMIO_DEVICE_FEATURES_SEL, 0);
+    w32(dev, XV_MMIO_DRIVER_FEATURES_SEL, 0);
+    w32(dev, XV_MMIO_DRIVER_FEATURES, r32(dev, XV_MMIO_DEVICE_FEATURES) &
+        (uint32_t)(XV_FEATURE(VIRTIO_BLK_F_FLUSH) | XV_FEATURE(VIRTIO_BLK_F_SEG_MAX) |
+                   XV_FEATURE(VIRTIO_BLK_F_BLK_SIZE) | XV_FEATURE(VIRTIO_BLK_F_SIZE_MAX)));
     w32(dev, XV_MMIO_DRIVER_FEATURES_SEL, 1);
     w32(dev, XV_MMIO_DRIVER_FEATURES, 1);          /* VERSION_1 */
     w32(dev, XV_MMIO_STATUS, s | XV_STATUS_FEATURES_OK);

@@ -35,6 +35,10 @@ for variant in "417 0" "419 1"; do
         fail "libxl $layout: dom$domid still listed (zombie: $(dom_mappings "$domid"))"
     grep -q "dom$domid: released" "$DAEMON_LOG" || fail "daemon did not release dom$domid"
     daemon_alive || fail "daemon died"
+    # As libxl__xs_path_cleanup: the last disk took its empty parents with
+    # it, and the next guest's disk (next round) comes into a new tree.
+    ! xenstore-exists /local/domain/0/backend/virtio_disk 2>/dev/null ||
+        fail "libxl $layout: backend/virtio_disk left behind: $(xenstore-ls /local/domain/0/backend 2>&1)"
 done
 daemon_stop || fail "daemon exit status on SIGTERM"
 pass "virtio disks: libxl 4.17 foreign and 4.19 grants"
