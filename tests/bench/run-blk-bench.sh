@@ -9,9 +9,13 @@
 # Then the daemon's own cost: instructions per request (callgrind) and
 # system calls per request (strace), both as the difference between two
 # runs of different lengths, so start-up does not count.
+# Each pass measures every tool once per workload, close together; the
+# tables give medians over the passes, of the IOPS and of each pass's ratio
+# (this 2-core VM's speed swings by large factors from minute to minute).
 #   usage: run-blk-bench.sh [BUILD_DIR] [SECONDS_PER_RUN] [PASSES]
-#   env:   DISK_DIR (default /var/tmp), PEER_BIN: a peer backend binary the
-#          user built (run instead of xenvirtiod with the same guest)
+#   env:   DISK_DIR (default /var/tmp); PEER_BIN: a peer backend the user
+#          built, served the same guest in the same passes (PEER_ARGS: its
+#          arguments, default none); its xenstore layout must be libxl 4.17's
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -32,7 +36,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$work" "$shm" "$disk_dir"/xv-blkbench.img "$disk_dir"/xv-blkbench.img.engine
+    rm -rf "$work" "$shm" "$disk_dir"/xv-blkbench.img
 }
 trap cleanup EXIT
 
@@ -42,9 +46,16 @@ trap cleanup EXIT
 for _ in $(seq 100); do [ -S "$work/hv.sock" ] && [ -S "$XENSTORED_PATH" ] && break; sleep 0.05; done
 
 daemon_pid=
-start_daemon() { # [wrapper...]
-    LD_LIBRARY_PATH=$build/sim/lib "$@" "${PEER_BIN:-$build/xenvirtiod}" --log-target stderr \
+start_daemon() { # [wrapper...]: xenvirtiod
+    LD_LIBRARY_PATH=$build/sim/lib "$@" "$build/xenvirtiod" --log-target stderr \
         --log-level warning >"$work/daemon.log" 2>&1 &
+    daemon_pid=$!
+    pids+=($daemon_pid)
+    sleep 0.5
+}
+start_peer() {
+    # shellcheck disable=SC2086
+    LD_LIBRARY_PATH=$build/sim/lib "$PEER_BIN" ${PEER_ARGS:-} >"$work/peer.log" 2>&1 &
     daemon_pid=$!
     pids+=($daemon_pid)
     sleep 0.5
@@ -57,10 +68,15 @@ stop_daemon() {
 
 domid=
 guest_up() { # file
-    domid=$("$build/sim/toolstack/xensim" create bench --disk "$1") >/dev/null
+    domid=$("$build/sim/toolstack/xensim" create bench --disk "$1") || {
+        echo "no guest: the backend's log:" >&2; tail -20 "$work"/*.log >&2; exit 1; }
     "$build/sim/guest/xensim-guest" --domid "$domid" wait-ready --timeout 10000 >/dev/null
 }
-guest_down() { "$build/sim/toolstack/xensim" destroy "$domid" >/dev/null; }
+guest_down() {
+    # A backend that never closes its device (a peer may not) only slows
+    # the destroy down; the figures stand.
+    "$build/sim/toolstack/xensim" destroy "$domid" >/dev/null || echo "(dom$domid: unclean destroy)"
+}
 
 guest_bench() { # pattern bs qd [extra args] -> iops
     "$build/sim/guest/xensim-guest" --domid "$domid" blk-bench --pattern "$1" --bs "$2" \
@@ -75,48 +91,73 @@ engine_bench() { # file pattern bs qd -> iops
 fio_bench() { # file pattern bs qd -> iops
     local rw=$2
     [ "$rw" = seqwrite ] && rw=write
+    # --invalidate=0: the page cache stays warm, as for the daemon (its
+    # default mode is the page cache too).
     fio --name=b --filename="$1" --ioengine=io_uring --rw="$rw" --bs="$3" --iodepth="$4" \
+        --invalidate=0 \
         --size=${size_mb}M --time_based --runtime="$seconds" --output-format=json 2>/dev/null |
         python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(int(j["read"]["iops"] + j["write"]["iops"]))'
 }
 
 cases=("randread 4096 1" "randread 4096 32" "seqwrite 131072 1")
-declare -A fio_sum daemon_sum engine_sum
+raw=$work/raw
+: >"$raw"
+record() { echo "$1 $2 $3 $4 $5 ${6:-0}" >>"$raw"; }   # where pattern bs qd tool iops
+guest_cases() { # tool: the backend running now, serving the guest
+    local tool=$1 c
+    for c in "${cases[@]}"; do
+        set -- $c
+        record "$where" $c "$tool" "$(guest_bench "$1" "$2" "$3" --millis $((seconds * 1000)))"
+    done
+}
 echo "# run-blk-bench: $(date -u +%F), $(nproc) cores, ${seconds}s per run, $passes passes"
 for where in tmpfs disk; do
     file=$shm/xv-blkbench.img
     [ "$where" = disk ] && file=$disk_dir/xv-blkbench.img
     dd if=/dev/urandom of="$file" bs=1M count=$size_mb status=none
-    # The daemon holds its image locked: the in-process engine gets a copy
-    # of it on the same file system.
-    cp "$file" "$file.engine"
-    start_daemon
-    guest_up "$file"
     for pass in $(seq "$passes"); do
+        # fio and the in-process engine, then the backends (they lock it).
         for c in "${cases[@]}"; do
             set -- $c
-            f=$(fio_bench "$file" "$1" "$2" "$3")
-            e=$(engine_bench "$file.engine" "$1" "$2" "$3")
-            d=$(guest_bench "$1" "$2" "$3" --millis $((seconds * 1000)))
-            fio_sum[$where $c]=$(( ${fio_sum[$where $c]:-0} + f ))
-            engine_sum[$where $c]=$(( ${engine_sum[$where $c]:-0} + e ))
-            daemon_sum[$where $c]=$(( ${daemon_sum[$where $c]:-0} + d ))
+            record "$where" $c fio "$(fio_bench "$file" "$1" "$2" "$3")"
+            record "$where" $c engine "$(engine_bench "$file" "$1" "$2" "$3")"
         done
+        start_daemon
+        guest_up "$file"
+        guest_cases guest
+        guest_down
+        stop_daemon
+        if [ -n "${PEER_BIN:-}" ]; then
+            start_peer
+            guest_up "$file"
+            guest_cases peer
+            guest_down
+            stop_daemon
+        fi
     done
-    guest_down
-    stop_daemon
-    rm -f "$file.engine"
 done
-printf '\n| backing | workload | fio io_uring IOPS | daemon block path IOPS | ratio | guest via simulated Xen IOPS | ratio |\n|---|---|---|---|---|---|---|\n'
-for where in tmpfs disk; do
-    for c in "${cases[@]}"; do
-        set -- $c
-        f=$(( ${fio_sum[$where $c]} / passes )); d=$(( ${daemon_sum[$where $c]} / passes ))
-        e=$(( ${engine_sum[$where $c]} / passes ))
-        printf '| %s | %s %s QD%s | %d | %d | %.3f | %d | %.3f |\n' "$where" "$1" "$2" "$3" \
-            "$f" "$e" "$(python3 -c "print($e / $f)")" "$d" "$(python3 -c "print($d / $f)")"
-    done
-done
+python3 - "$raw" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list)          # (where, case, tool) -> [iops by pass]
+for line in open(sys.argv[1]):
+    where, pattern, bs, qd, tool, iops = line.split()
+    runs[(where, f"{pattern} {bs} QD{qd}", tool)].append(int(iops or 0))
+tools = [t for t in ("engine", "guest", "peer") if any(k[2] == t for k in runs)]
+names = {"engine": "daemon block path", "guest": "guest via simulated Xen",
+         "peer": "peer via simulated Xen"}
+head = "| backing | workload | fio io_uring IOPS |"
+for t in tools:
+    head += f" {names[t]} IOPS | ratio |"
+print("\n" + head + "\n|" + "---|" * (3 + 2 * len(tools)))
+for where, case in dict.fromkeys((k[0], k[1]) for k in runs):
+    fio = runs[(where, case, "fio")]
+    row = f"| {where} | {case} | {statistics.median(fio):.0f} |"
+    for t in tools:
+        got = runs[(where, case, t)]
+        ratios = [g / f for g, f in zip(got, fio) if f]
+        row += f" {statistics.median(got):.0f} | {statistics.median(ratios):.3f} |"
+    print(row)
+PY
 
 # The daemon's own cost per request: 4k random reads at QD32 on tmpfs.
 file=$shm/xv-blkbench.img
