@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 #include "scmi_platform.h"
@@ -102,6 +103,9 @@ static int sim_voltage_set_level(void *opaque, unsigned domain, int32_t uv)
     return 0;
 }
 
+/* Many hwmon drivers refresh no faster than this themselves. */
+#define HWMON_MIN_INTERVAL_NS 100000000ull
+
 /* hwmon files hold one integer (milli-units for most attributes). */
 static int read_hwmon(const char *path, int64_t *value)
 {
@@ -125,6 +129,31 @@ static int read_hwmon(const char *path, int64_t *value)
     return 0;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int read_hwmon_cached(struct xvd_scmi_platform *p, unsigned sensor,
+                             int64_t *value)
+{
+    struct xvd_hwmon_reading *last = &p->hwmon_last[sensor];
+    uint64_t interval = p->sensors[sensor].update_interval_s ?
+                        p->sensors[sensor].update_interval_s * 1000000000ull :
+                        p->hwmon_min_ns;
+    uint64_t now = monotonic_ns();
+
+    if (!last->at_ns || now - last->at_ns >= interval) {
+        last->err = read_hwmon(p->sensor_hwmon[sensor], &last->value);
+        last->at_ns = now ? now : 1;
+    }
+    *value = last->value;
+    return last->err;
+}
+
 static int sim_sensor_read(void *opaque, unsigned sensor, int64_t *value,
                            uint64_t *timestamp_ns)
 {
@@ -132,7 +161,7 @@ static int sim_sensor_read(void *opaque, unsigned sensor, int64_t *value,
 
     *timestamp_ns = 0;
     if (p->sensor_hwmon[sensor][0])
-        return read_hwmon(p->sensor_hwmon[sensor], value);
+        return read_hwmon_cached(p, sensor, value);
     *value = p->sensor_value[sensor];
     return 0;
 }
@@ -547,6 +576,7 @@ int xvd_scmi_platform_load(struct xvd_scmi_platform *p,
     p->plat.sensors = p->sensors;
     p->plat.ops = &sim_ops;
     p->plat.opaque = p;
+    p->hwmon_min_ns = HWMON_MIN_INTERVAL_NS;
     for (unsigned s = 0; s < cfg->nr_sections; s++) {
         int kind = -1;
 

@@ -24,9 +24,19 @@ struct xvd_scmi_platform {
     struct xv_scmi_perf_desc perf[XV_SCMI_MAX_RESOURCES];
     struct xv_scmi_voltage_desc voltage[XV_SCMI_MAX_RESOURCES];
     struct xv_scmi_sensor_desc sensors[XV_SCMI_MAX_RESOURCES];
-    /* Sensor sources: a fixed value, or a hwmon file read on each reading. */
+    /* Sensor sources: a fixed value, or a hwmon file. A hwmon file is read
+     * at most once per the sensor's update-interval (hwmon_min_ns when it
+     * has none): the read runs on the event loop, and a slow sensor (an
+     * I2C one) read for every command of a flooding guest would stall every
+     * other device. */
     long long sensor_value[XV_SCMI_MAX_RESOURCES];
     char sensor_hwmon[XV_SCMI_MAX_RESOURCES][XVD_VALUE_MAX];
+    struct xvd_hwmon_reading {
+        int64_t value;
+        int err;
+        uint64_t at_ns;             /* CLOCK_MONOTONIC; 0: never read */
+    } hwmon_last[XV_SCMI_MAX_RESOURCES];
+    uint64_t hwmon_min_ns;
     char socket_path[XVD_VALUE_MAX];    /* [scmi] socket, or "" */
     const struct xv_scmi_server *server;    /* for the caller's name in logs */
 };

@@ -407,6 +407,8 @@ static void test_hwmon_sensor(void **state)
     assert_int_equal(plat.sensors[3].unit_exp, -6);   /* energy: microjoules */
     assert_int_equal(plat.sensors[4].unit_exp, -3);   /* millivolts */
     assert_string_equal(plat.sensor_hwmon[1], hw);
+    assert_int_equal(plat.hwmon_min_ns, 100000000ull);
+    plat.hwmon_min_ns = 0;      /* every reading reads the file */
     assert_int_equal(xv_scmi_server_init(&server, &plat.plat), 0);
     xv_scmi_agent_init(&a, "socket1", NULL, NULL);
     xv_scmi_agent_show_all(&a, &server);
@@ -430,6 +432,16 @@ static void test_hwmon_sensor(void **state)
                               resp, &len), SCMI_SUCCESS);
     assert_int_equal(resp[2], (uint32_t)-1500);
     assert_int_equal(resp[3], 0xffffffffu);
+    /* Within the interval the file is not read again: a guest asking in a
+     * loop costs one read per interval, not one per command. */
+    plat.hwmon_min_ns = 60000000000ull;
+    f = fopen(hw, "w");
+    fputs("99999\n", f);
+    fclose(f);
+    assert_int_equal(send_msg(&server, &a, hdr(0x15, 0x6, 3), (uint32_t[]){ 1, 0 }, 2,
+                              resp, &len), SCMI_SUCCESS);
+    assert_int_equal(resp[2], (uint32_t)-1500);
+    plat.hwmon_min_ns = 0;
     /* Garbage, then a vanished file: an error status, not a value. */
     f = fopen(hw, "w");
     fputs("hot\n", f);
