@@ -9,9 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "loop.h"
 #include "device_type.h"
 #include "log.h"
 #include "scmi_dev.h"
@@ -32,7 +36,14 @@ static struct {
     struct xvd_scmi_socket *socket;
     unsigned nr_devices;
     struct xvd_ratelimit rl;
-} scmi;
+    /* hwmon values change under us: a timer reads them at their update
+     * interval, and a change becomes SENSOR_UPDATE for the agents that
+     * asked for continuous updates. */
+    struct xvd_loop *loop;
+    int sensor_timer;           /* timerfd, or -1 */
+    int64_t sensor_seen[XV_SCMI_MAX_RESOURCES];
+    bool sensor_seen_ok[XV_SCMI_MAX_RESOURCES];
+} scmi = { .sensor_timer = -1 };
 
 static const char *const scmi_keys[] = {
     "clocks", "resets", "power-domains", "perf-domains", "voltages", "sensors",
@@ -89,6 +100,71 @@ static int adopt(struct xvd_scmi_platform *p, const struct xvd_config *cfg,
     return 0;
 }
 
+static void on_sensor_timer(void *opaque, uint32_t events)
+{
+    struct xvd_scmi_platform *p = scmi.platform;
+    uint64_t ticks;
+
+    (void)opaque;
+    (void)events;
+    if (read(scmi.sensor_timer, &ticks, sizeof(ticks)) < 0 || !p)
+        return;
+    for (unsigned i = 0; i < p->plat.nr_sensors; i++) {
+        int64_t value;
+        uint64_t timestamp;
+
+        if (!p->sensor_hwmon[i][0] ||
+            p->plat.ops->sensor_read(p->plat.opaque, i, &value, &timestamp) != 0)
+            continue;
+        /* The first reading is where changes are counted from. */
+        if (scmi.sensor_seen_ok[i] && value != scmi.sensor_seen[i])
+            xv_scmi_sensor_changed(&scmi.server, i);
+        scmi.sensor_seen[i] = value;
+        scmi.sensor_seen_ok[i] = true;
+    }
+}
+
+static void stop_sensor_timer(void)
+{
+    if (scmi.sensor_timer < 0)
+        return;
+    if (scmi.loop)
+        xvd_loop_del_fd(scmi.loop, scmi.sensor_timer);
+    close(scmi.sensor_timer);
+    scmi.sensor_timer = -1;
+}
+
+/* Ticks at the shortest update interval of the hwmon sensors (1 s for
+ * those without one); none without hwmon sensors or without a loop. */
+static int start_sensor_timer(struct xvd_loop *loop, char *err, size_t errlen)
+{
+    const struct xvd_scmi_platform *p = scmi.platform;
+    uint32_t period = 0;
+    struct itimerspec its = { 0 };
+
+    memset(scmi.sensor_seen_ok, 0, sizeof(scmi.sensor_seen_ok));
+    for (unsigned i = 0; i < p->plat.nr_sensors; i++) {
+        uint32_t s = p->sensors[i].update_interval_s ? p->sensors[i].update_interval_s : 1;
+
+        if (p->sensor_hwmon[i][0] && (!period || s < period))
+            period = s;
+    }
+    if (!period || !loop)
+        return 0;
+    scmi.sensor_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    its.it_value.tv_sec = its.it_interval.tv_sec = period;
+    if (scmi.sensor_timer < 0 || timerfd_settime(scmi.sensor_timer, 0, &its, NULL) < 0 ||
+        xvd_loop_add_fd(loop, scmi.sensor_timer, EPOLLIN, on_sensor_timer, NULL) < 0) {
+        snprintf(err, errlen, "scmi: sensor timer: %s", strerror(errno));
+        if (scmi.sensor_timer >= 0)
+            close(scmi.sensor_timer);
+        scmi.sensor_timer = -1;
+        return -1;
+    }
+    scmi.loop = loop;
+    return 0;
+}
+
 static int open_socket(struct xvd_loop *loop, char *err, size_t errlen)
 {
     if (!scmi.platform->socket_path[0])
@@ -126,15 +202,19 @@ static int scmi_configure(const struct xvd_config *cfg, struct xvd_loop *loop,
         xvd_scmi_socket_close(scmi.socket);
         scmi.socket = NULL;
     }
+    stop_sensor_timer();
     if (adopt(p, cfg, err, errlen) < 0) {
         free(p);
         return -1;
     }
+    if (start_sensor_timer(loop, err, errlen) < 0)
+        return -1;
     return open_socket(loop, err, errlen);
 }
 
 static void scmi_unconfigure(void)
 {
+    stop_sensor_timer();
     if (scmi.socket)
         xvd_scmi_socket_close(scmi.socket);
     scmi.socket = NULL;

@@ -543,6 +543,7 @@ static const struct op ops[] = {
     { "power-get", P_POWER, 0x5, 1, 4, NULL },
     { "reset", P_RESET, 0x4, 2, 0, p_reset },              /* ID FLAGS */
     { "sensor-read", P_SENSOR, 0x6, 1, 0, p_sensor },
+    { "sensor-notify", P_SENSOR, 0xB, 2, 0, NULL },        /* ID 1|0 */
     { "perf-set", P_PERF, 0x7, 2, 0, NULL },               /* ID LEVEL */
     { "perf-get", P_PERF, 0x8, 1, 4, NULL },
     { "perf-limits", P_PERF, 0x5, 3, 0, NULL },            /* ID MAX MIN */
@@ -611,6 +612,50 @@ static void shell_raw(struct session *s, char *args)
                r.used, r.hdr);
 }
 
+/* The shell's notifications: the last one, and how many came. */
+static struct {
+    volatile bool arrived;
+    uint64_t count, printed;
+    uint32_t hdr;
+    uint32_t words[8];
+    unsigned nr_words;
+} events;
+
+static void on_shell_event(struct vdrv_scmi *scmi, uint32_t hdr, const void *payload,
+                           uint32_t len)
+{
+    (void)scmi;
+    events.hdr = hdr;
+    events.nr_words = len / 4 < 8 ? len / 4 : 8;
+    memcpy(events.words, payload, events.nr_words * 4);
+    events.count++;
+    events.arrived = true;
+}
+
+/* wait-event MS: the next notification (or delayed response) not printed
+ * yet, as "event: protocol P message M type T w0 w1 ...", or TIMEOUT. */
+static void shell_wait_event(struct session *s, char *args)
+{
+    int ms = args ? atoi(args) : 0;
+
+    if (events.count == events.printed) {
+        events.arrived = false;
+        if (s->scmi->p2a)
+            vdrv_wait_for(&s->scmi->dev, &s->scmi->dev.vqs[1], &events.arrived,
+                          ms > 0 ? ms : 1000);
+    }
+    if (events.count == events.printed) {
+        printf("event: TIMEOUT\n");
+        return;
+    }
+    events.printed = events.count;
+    printf("event: protocol %#x message %#x type %u", (events.hdr >> 10) & 0xffu,
+           events.hdr & 0xffu, (events.hdr >> 8) & 3u);
+    for (unsigned i = 0; i < events.nr_words; i++)
+        printf(" %u", le32toh(events.words[i]));
+    printf("\n");
+}
+
 static void shell_line(struct session *s, char *line)
 {
     char *save = NULL, *name = strtok_r(line, " \t\n", &save);
@@ -627,6 +672,10 @@ static void shell_line(struct session *s, char *line)
     }
     if (strcmp(name, "raw") == 0) {
         shell_raw(s, save ? save : (char *)"");
+        return;
+    }
+    if (strcmp(name, "wait-event") == 0) {
+        shell_wait_event(s, strtok_r(NULL, " \t\n", &save));
         return;
     }
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -665,6 +714,7 @@ int guest_cmd_scmi_shell(struct guest_ctx *ctx, int argc, char **argv)
     if (rc != GUEST_EXIT_OK)
         return rc;
     s.dt = parse_dt(argc, argv);
+    s.scmi->on_event = on_shell_event;
     printf("ready\n");
     fflush(stdout);
     while (fgets(line, sizeof(line), stdin)) {

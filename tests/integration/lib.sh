@@ -26,6 +26,9 @@ cleanup() {
     [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
     [ -n "$XS_PID" ] && kill "$XS_PID" 2>/dev/null
     [ -n "$HV_PID" ] && kill "$HV_PID" 2>/dev/null
+    # Whatever else a test left running (a guest shell reading a fifo this
+    # shell still holds open would make the wait below last forever).
+    kill $(jobs -p) 2>/dev/null || true
     wait 2>/dev/null || true
     for dev in ${LOOP_DEVICES:-}; do losetup -d "$dev" 2>/dev/null || true; done
     [ -n "${KEEP_SIM:-}" ] || rm -rf "$SIM_DIR"

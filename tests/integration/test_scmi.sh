@@ -131,6 +131,24 @@ ans=$(ask 8 "$SIM_DIR/out2" clock-rate-set 0 200000000)
 grep -q "scmi: clock shared-bus rate 200000000 (agent g2)" "$DAEMON_LOG" || fail "rate not applied"
 pass "scmi: shared clock switches on the first vote and off after the last; rate change denied under another agent"
 
+# (b2) Continuous updates: g1 asks for them on board-temp (its sensor 1, a
+# hwmon file); the file changes; SENSOR_UPDATE (0x15/0x1, a notification)
+# brings the new value, with g1's id for the sensor.
+[ "$(ask 7 "$SIM_DIR/out1" sensor-notify 1 1)" = "sensor-notify: SUCCESS" ] ||
+    fail "g1 sensor-notify"
+[ "$(ask 7 "$SIM_DIR/out1" wait-event 1500)" = "event: TIMEOUT" ] ||
+    fail "a notification before the value changed"
+echo 41000 >"$SIM_DIR/temp1_input"
+ans=$(ask 7 "$SIM_DIR/out1" wait-event 5000)
+grep -Eq "^event: protocol 0x15 message 0x1 type 3 [0-9]+ 1 41000 0" <<<"$ans" ||
+    fail "no SENSOR_UPDATE for the new value: $ans"
+[ "$(ask 7 "$SIM_DIR/out1" sensor-notify 1 0)" = "sensor-notify: SUCCESS" ] ||
+    fail "g1 sensor-notify off"
+echo 37500 >"$SIM_DIR/temp1_input"
+[ "$(ask 7 "$SIM_DIR/out1" wait-event 2500)" = "event: TIMEOUT" ] ||
+    fail "a notification after g1 turned them off"
+pass "scmi: continuous updates of a hwmon sensor reach the agent that asked, until it stops"
+
 # (c) Recovery: g2 holds the gpu on, g1 too; g1 dies, gpu stays; g2 resets
 # its device (a new kernel), gpu goes off.
 [ "$(ask 7 "$SIM_DIR/out1" power-set 0 1)" = "power-set: SUCCESS" ] || fail "g1 power on"
