@@ -319,7 +319,9 @@ static const struct xvd_device_conf *find_declared(void *opaque, domid_t fe,
         if (conf->is_static || !type || section_in_use(d, fe, conf))
             continue;
         if (xl_target) {
-            if (conf->xl_target[0] && strcmp(conf->xl_target, xl_target) == 0)
+            /* A section that names its guest is that guest's alone. */
+            if (conf->xl_target[0] && strcmp(conf->xl_target, xl_target) == 0 &&
+                domain_matches(conf, fe))
                 return conf;
         } else if (type->virtio_id == virtio_id && domain_matches(conf, fe)) {
             return conf;

@@ -41,3 +41,18 @@ grep -q "6144 sectors" <<<"$out" || fail "xl-target did not route to real.img: $
 grep -q "dom$domid/routed: block" "$DAEMON_LOG" || fail "device not named after its section"
 guest_destroy "$domid" || fail "destroy 4.17"
 pass "xl 4.17 disk routed to a config-file device by xl-target"
+
+# A section that names its guest routes only that guest's disk: another
+# guest naming the same target gets the target itself (an empty file).
+daemon_stop
+printf 'domain = g417\n' >>"$SIM_DIR/xenvirtiod.conf"
+daemon_start --config "$SIM_DIR/xenvirtiod.conf"
+domid=$(guest_create other --libxl 417 --disk "$SIM_DIR/xl-target-data") || fail "create other"
+if grep -q "dom$domid/routed: block" "$DAEMON_LOG"; then
+    fail "g417's section was given to another guest"
+fi
+guest_destroy "$domid" || fail "destroy other"
+domid=$(guest_create g417 --libxl 417 --disk "$SIM_DIR/xl-target-data") || fail "create g417 again"
+grep -q "dom$domid/routed: block" "$DAEMON_LOG" || fail "g417 lost its section"
+guest_destroy "$domid" || fail "destroy g417"
+pass "an xl-target section that names its guest is that guest's alone"
