@@ -348,9 +348,15 @@ static bool domain_alive(void *opaque, domid_t fe)
     struct daemon *d = opaque;
     xc_domaininfo_t info;
 
+    int n;
+
     if (!d->xen.xc)
         return true;
-    if (xc_domain_getinfolist(d->xen.xc, fe, 1, &info) != 1 || info.domain != fe)
+    n = xc_domain_getinfolist(d->xen.xc, fe, 1, &info);
+    /* A driver domain may not ask (EPERM): not knowing is not dead. */
+    if (n < 0)
+        return true;
+    if (n != 1 || info.domain != fe)
         return false;
     return !(info.flags & XEN_DOMINF_dying);
 }

@@ -36,6 +36,7 @@ struct xs_device {
     char path[128];             /* backend dir */
     struct xvx_device *xd;      /* NULL: claim failed, don't retry */
     bool seen;                  /* still present in this rescan */
+    bool closed;                /* we wrote Closed: once is enough */
     struct xvx_discovery *disc;
     struct xs_device *next;
 };
@@ -59,15 +60,6 @@ static char *read_key(struct xvx_discovery *d, const char *dir, const char *key)
     return xs_read(d->xs, XBT_NULL, path, &len);
 }
 
-static bool write_key(struct xvx_discovery *d, const char *dir, const char *key,
-                      const char *value)
-{
-    char path[256];
-
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    return xs_write(d->xs, XBT_NULL, path, value, strlen(value));
-}
-
 static int read_state(struct xvx_discovery *d, const char *dir)
 {
     char *s = read_key(d, dir, "state");
@@ -78,14 +70,40 @@ static int read_state(struct xvx_discovery *d, const char *dir)
     return ok ? (int)v : -1;
 }
 
+/* As Linux's xenbus_switch_state: in a transaction that first reads the
+ * node, so a backend dir the toolstack removed meanwhile is not written
+ * back into existence (a write creates every missing parent). */
 static void set_state(struct xvx_discovery *d, const char *dir, int state)
 {
-    char value[4];
+    char path[256], value[4];
 
+    snprintf(path, sizeof(path), "%s/state", dir);
     snprintf(value, sizeof(value), "%d", state);
-    if (!write_key(d, dir, "state", value))
-        xvd_log(LOG_WARNING, dir, "cannot write state %d: %s", state,
-                strerror(errno));
+    for (int attempt = 0; attempt < 16; attempt++) {
+        xs_transaction_t t = xs_transaction_start(d->xs);
+        unsigned int len;
+        char *old;
+        bool wrote;
+
+        if (t == XBT_NULL)
+            break;
+        old = xs_read(d->xs, t, path, &len);
+        if (!old) {
+            xs_transaction_end(d->xs, t, true);
+            return;                 /* gone: nobody to tell */
+        }
+        free(old);
+        wrote = xs_write(d->xs, t, path, value, strlen(value));
+        if (!wrote) {
+            xs_transaction_end(d->xs, t, true);
+            break;
+        }
+        if (xs_transaction_end(d->xs, t, false))
+            return;
+        if (errno != EAGAIN)
+            break;
+    }
+    xvd_log(LOG_WARNING, dir, "cannot write state %d: %s", state, strerror(errno));
 }
 
 static void on_driver_ok(struct xvx_device *xd, void *opaque)
@@ -248,8 +266,9 @@ static void release(struct xvx_discovery *d, struct xs_device *dev, bool present
     if (dev->xd)
         d->ops->remove(d->opaque, dev->xd);
     dev->xd = NULL;
-    if (!present)
+    if (!present || dev->closed)
         return;
+    dev->closed = true;
     set_state(d, dev->path, XB_CLOSED);
     /* In a driver domain libxl waits for the backend to remove its dir. */
     if (d->self != 0)
