@@ -20,7 +20,7 @@ log() { echo "e2e: $*" >&2; }
 
 host_packages=(qemu-system-arm device-tree-compiler cpio gcc-aarch64-linux-gnu
                libc6-dev-arm64-cross flex bison bc make python3 dpkg-dev xz-utils
-               libssl-dev libelf-dev)
+               libssl-dev libelf-dev curl debian-archive-keyring)
 install_host_packages() {
     local missing=()
     for p in "${host_packages[@]}"; do
