@@ -258,6 +258,17 @@ static void queue_notification(struct xv_scmi_agent *agent, uint32_t hdr,
     agent->notif_count++;
 }
 
+/* Send a queue's head and pop it; false if the transport cannot now. */
+static bool p2a_deliver_head(struct xv_scmi_agent *a, const uint8_t *msg, uint16_t len,
+                             uint8_t *head, uint8_t *count, unsigned size)
+{
+    if (a->p2a(a->p2a_opaque, msg, len) != 0)
+        return false;
+    *head = (uint8_t)((*head + 1) % size);
+    (*count)--;
+    return true;
+}
+
 /* Deliver the older head of the two queues (sequence numbers wrap);
  * false if the transport cannot take it now, or nothing is queued. */
 static bool p2a_deliver_next(struct xv_scmi_agent *a)
@@ -266,24 +277,14 @@ static bool p2a_deliver_next(struct xv_scmi_agent *a)
                    (!a->notif_count ||
                     (int32_t)(a->pending_seq[a->pending_head] -
                               a->notif_seq[a->notif_head]) < 0);
-    unsigned h;
 
-    if (delayed) {
-        h = a->pending_head;
-        if (a->p2a(a->p2a_opaque, a->pending[h], a->pending_len[h]) != 0)
-            return false;
-        a->pending_head = (uint8_t)((h + 1) % XV_SCMI_P2A_PENDING);
-        a->pending_count--;
-        return true;
-    }
-    if (!a->notif_count)
-        return false;
-    h = a->notif_head;
-    if (a->p2a(a->p2a_opaque, a->notif[h], a->notif_len[h]) != 0)
-        return false;
-    a->notif_head = (uint8_t)((h + 1) % XV_SCMI_P2A_NOTIFY);
-    a->notif_count--;
-    return true;
+    if (delayed)
+        return p2a_deliver_head(a, a->pending[a->pending_head],
+                                a->pending_len[a->pending_head], &a->pending_head,
+                                &a->pending_count, XV_SCMI_P2A_PENDING);
+    return a->notif_count &&
+           p2a_deliver_head(a, a->notif[a->notif_head], a->notif_len[a->notif_head],
+                            &a->notif_head, &a->notif_count, XV_SCMI_P2A_NOTIFY);
 }
 
 void xv_scmi_agent_p2a_ready(struct xv_scmi_server *server,

@@ -347,7 +347,6 @@ static bool domain_alive(void *opaque, domid_t fe)
 {
     struct daemon *d = opaque;
     xc_domaininfo_t info;
-
     int n;
 
     if (!d->xen.xc)
