@@ -15,6 +15,16 @@ reload() { # SIGHUP; wait until the daemon has read the new config
     kill -HUP "$DAEMON_PID"
     wait_for 5 reloads "$nr_reloads" || fail "no reload ($nr_reloads)"
 }
+# one_disk_guest NAME GUEST [KEY LINE]: the config becomes [device NAME]
+# for $SIM_DIR/NAME.img alone, reloaded; GUEST is created with a generic
+# block entry for it and waited for; sets domid.
+one_disk_guest() {
+    printf '[device %s]\ntype = block\npath = %s\ndomain = %s\n%s\n' "$1" \
+        "$SIM_DIR/$1.img" "$2" "${3:-}" >"$SIM_DIR/xenvirtiod.conf"
+    reload
+    domid=$(guest_create "$2" --libxl 418 --virtio "virtio,device2") || fail "create $2"
+    guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "$2: backend never answered"
+}
 make_disk "$SIM_DIR/mq.img" 16
 make_disk "$SIM_DIR/ro.img" 2
 make_disk "$SIM_DIR/xl.img" 4
@@ -135,15 +145,7 @@ fi
 
 # A host I/O error: the image shrinks under the daemon; reading what is
 # gone is IOERR, what is left still reads.
-cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
-[device shrink]
-type = block
-path = $SIM_DIR/shrink.img
-domain = g3
-CONF
-reload
-domid=$(guest_create g3 --libxl 418 --virtio "virtio,device2") || fail "create g3"
-guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "g3: backend never answered"
+one_disk_guest shrink g3
 guest "$domid" blk-read-file 0 512 >/dev/null || fail "g3: first read"
 truncate -s 1M "$SIM_DIR/shrink.img"
 out=$(guest "$domid" blk-read-file 3145728 512 2>&1) && fail "read past the host's EOF succeeded: $out"
@@ -154,16 +156,7 @@ pass "virtio-blk: a host I/O error is IOERR and the queue goes on"
 
 # Destroyed with requests in flight: 32 reads queued, the guest killed
 # without a reset, the domain destroyed; nothing of it stays mapped.
-cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
-[device busy]
-type = block
-path = $SIM_DIR/busy.img
-domain = g4
-queue-depth = 32
-CONF
-reload
-domid=$(guest_create g4 --libxl 418 --virtio "virtio,device2") || fail "create g4"
-guest "$domid" wait-ready --timeout 5000 >/dev/null || fail "g4: backend never answered"
+one_disk_guest busy g4 "queue-depth = 32"
 guest "$domid" blk-bench --qd 32 --bs 65536 --millis 5000 >/dev/null 2>&1 &
 bench=$!
 sleep 0.5
