@@ -2,16 +2,8 @@
 /* The device types the daemon knows, by config name and virtio device ID. */
 #include <string.h>
 
-#include "block/blk_file.h"
 #include "device_type.h"
-#include "i2c/i2c_dev.h"
-#include "scmi/scmi_dev.h"
-
-static const struct xvd_device_type *const device_types[] = {
-    &xvd_block_type,
-    &xvd_i2c_type,
-    &xvd_scmi_type,
-};
+#include "device_types.h"
 
 #define NR_DEVICE_TYPES (sizeof(device_types) / sizeof(device_types[0]))
 

@@ -42,17 +42,13 @@ int xvd_blk_file_open(struct xvd_blk_file *f, const struct xvd_blk_file_opts *op
                       char *err, size_t errlen);
 void xvd_blk_file_close(struct xvd_blk_file *f);
 
+/* iovecs per preadv/pwritev: the kernel refuses more than IOV_MAX. */
+#define XVD_BLK_FILE_IOV_MAX 1024u
+
 /* Transfer iov[0..n) at offset, skipping its first 'done' bytes (already
  * transferred), resuming after short transfers. 0 or -errno. */
 int xvd_blk_file_rw(int fd, bool write, uint64_t offset,
                     const struct xv_iovec *iov, unsigned n, size_t done);
-
-/* The daemon's "block" device type (src/daemon/device_type.h). */
-struct xvd_device_type;
-extern const struct xvd_device_type xvd_block_type;
-/* The storage behind a "block" device (tests, statistics). */
-struct xvd_dev;
-struct xvd_blk_file *xvd_block_file(struct xvd_dev *dev);
 
 /* The storage ops table (opaque: struct xvd_blk_file *). */
 extern const struct xv_blk_storage_ops xvd_blk_file_ops;

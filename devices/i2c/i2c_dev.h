@@ -83,7 +83,7 @@ void xvd_i2c_emul_add_lm75(struct xvd_i2c_emul *e, uint16_t addr,
 void xvd_i2c_emul_fini(struct xvd_i2c_emul *e);
 extern const struct xv_i2c_bus_ops xvd_i2c_emul_ops;    /* opaque: emul */
 
-/* The daemon's "i2c" device type (src/daemon/device_type.h). */
+/* The daemon's "i2c" device type (src/host/device_type.h). */
 struct xvd_device_type;
 extern const struct xvd_device_type xvd_i2c_type;
 

@@ -10,7 +10,7 @@
 
 struct xvd_loop;
 
-/* The daemon's "scmi" device type (src/daemon/device_type.h). */
+/* The daemon's "scmi" device type (src/host/device_type.h). */
 struct xvd_device_type;
 extern const struct xvd_device_type xvd_scmi_type;
 

@@ -249,9 +249,17 @@ static struct xvx_device *add_device(struct daemon *d, domid_t domid,
                                      uint64_t base, unsigned irq, bool grants,
                                      char *err, size_t errlen)
 {
-    struct xvx_guest *g = guest_get(d, domid);
+    const struct xvd_device_type *type = xvd_device_type_find(conf->type);
     struct xvd_device_conf tuned = *conf;
+    struct xvx_guest *g;
     struct xvx_device *xd;
+
+    if (!type) {
+        snprintf(err, errlen, "device %s: key 'type': unknown value '%s'",
+                 conf->name, conf->type);
+        return NULL;
+    }
+    g = guest_get(d, domid);
 
     /* Bounded work per wakeup, so one guest cannot starve the others. */
     tuned.max_requests_per_wakeup = d->cfg.max_requests_per_wakeup;
@@ -262,7 +270,7 @@ static struct xvx_device *add_device(struct daemon *d, domid_t domid,
                  conf->name, domid, strerror(errno));
         return NULL;
     }
-    xd = xvx_device_create(g, conf, base, irq, grants, err, errlen);
+    xd = xvx_device_create(g, type, conf, base, irq, grants, err, errlen);
     if (!xd)
         guest_put(d, g);
     update_status(d);

@@ -70,18 +70,13 @@ static void platform_fault(void *opaque, struct xv_device *dev, int queue,
 }
 
 struct xvx_device *xvx_device_create(struct xvx_guest *g,
+                                     const struct xvd_device_type *type,
                                      const struct xvd_device_conf *conf,
                                      uint64_t base, unsigned irq, bool grants,
                                      char *err, size_t errlen)
 {
-    const struct xvd_device_type *type = xvd_device_type_find(conf->type);
     struct xvx_device *xd;
 
-    if (!type) {
-        snprintf(err, errlen, "device %s: key 'type': unknown value '%s'",
-                 conf->name, conf->type);
-        return NULL;
-    }
     if (base % XV_MMIO_WINDOW_SIZE) {
         snprintf(err, errlen, "device %s: key 'base': bad value '%#llx' "
                  "(not 0x200-aligned)", conf->name, (unsigned long long)base);

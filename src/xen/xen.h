@@ -92,9 +92,10 @@ struct xvx_guest *xvx_guest_create(struct xvx_ctx *ctx, struct xvd_loop *loop,
 /* Tear down: devices first (drains them), then ports, server, page. */
 void xvx_guest_destroy(struct xvx_guest *guest);
 
-/* Create a device from its config and map its window into the server.
- * On failure returns NULL and describes why in err. */
+/* Create a device of the given type from its config and map its window
+ * into the server. On failure returns NULL and describes why in err. */
 struct xvx_device *xvx_device_create(struct xvx_guest *guest,
+                                     const struct xvd_device_type *type,
                                      const struct xvd_device_conf *conf,
                                      uint64_t base, unsigned irq, bool grants,
                                      char *err, size_t errlen);

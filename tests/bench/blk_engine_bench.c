@@ -21,7 +21,7 @@
 #include <time.h>
 
 
-#include "blk_file.h"
+#include "blk_dev.h"
 #include "blk_uring.h"
 #include "config.h"
 #include "device_type.h"

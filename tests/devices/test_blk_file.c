@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "blk_file.h"
+#include "blk_dev.h"
 #include "blk_uring.h"
 #include "config.h"
 #include "device_type.h"
@@ -227,17 +227,6 @@ static void conf_init(struct xvd_device_conf *c, const char *const *kv)
         snprintf(c->opts[c->nr_opts].key, sizeof(c->opts[0].key), "%s", kv[0]);
         snprintf(c->opts[c->nr_opts].value, sizeof(c->opts[0].value), "%s", kv[1]);
     }
-}
-
-static void test_registry(void **state)
-{
-    (void)state;
-    assert_ptr_equal(xvd_device_type_find("block"), &xvd_block_type);
-    assert_ptr_equal(xvd_device_type_by_id(2), &xvd_block_type);
-    assert_null(xvd_device_type_find("blk"));
-    assert_null(xvd_device_type_find(NULL));
-    assert_null(xvd_device_type_by_id(1));
-    assert_int_equal(xvd_block_type.virtio_id, XV_ID_BLOCK);
 }
 
 static void expect_create_error(struct test_platform *tp, const char *const *kv,
@@ -977,7 +966,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes, setup,
                                         teardown),
-        cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uring_many_in_flight, setup, teardown),
