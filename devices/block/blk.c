@@ -695,10 +695,10 @@ static const struct xv_device_ops xv_blk_ops_template = {
 void xv_blk_default_params(struct xv_blk_params *params)
 {
     memset(params, 0, sizeof(*params));
-    params->queue_size = 256;
-    params->seg_max = 126;
+    params->queue_size = XV_BLK_DEFAULT_QUEUE_SIZE;
+    params->seg_max = XV_BLK_DEFAULT_SEG_MAX;
     /* Bounds what one descriptor asks the platform to map at once. */
-    params->size_max = 1u << 20;
+    params->size_max = XV_BLK_DEFAULT_SIZE_MAX;
     /* 2 GiB per range keeps each storage call reasonably short. */
     params->max_discard_sectors = 1u << 22;
     params->max_discard_seg = 32;

@@ -160,6 +160,10 @@ struct xv_blk_storage {
 };
 
 /* Device tunables; xv_blk_default_params() fills sensible values. */
+#define XV_BLK_DEFAULT_QUEUE_SIZE   256u
+#define XV_BLK_DEFAULT_SEG_MAX      126u
+#define XV_BLK_DEFAULT_SIZE_MAX     (1u << 20)
+
 struct xv_blk_params {
     uint16_t queue_size;            /* QueueNumMax: power of two <= 32768 */
     uint16_t seg_max;               /* data segments per request, >= 1 */

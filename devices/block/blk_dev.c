@@ -4,7 +4,6 @@
  * from them over file storage (blk_file.c) and io_uring (blk_uring.c).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,19 +35,40 @@ struct blk_file_dev {
     size_t slot_bytes;
 };
 
-static const char *const block_keys[] = {
-    "path", "readonly", "serial", "discard", "queue-size", "seg-max",
-    "size-max", "queue-depth", "queues", "direct", "cache",
+enum block_key {
+    KEY_PATH, KEY_SERIAL, KEY_READONLY, KEY_DISCARD, KEY_DIRECT, KEY_QUEUE_SIZE,
+    KEY_SEG_MAX, KEY_SIZE_MAX, KEY_QUEUE_DEPTH, KEY_QUEUES, KEY_CACHE, NR_KEYS
 };
 
-static bool known_key(const char *key)
-{
-    for (size_t i = 0; i < sizeof(block_keys) / sizeof(block_keys[0]); i++) {
-        if (strcmp(key, block_keys[i]) == 0)
-            return true;
-    }
-    return false;
-}
+enum { CACHE_WRITEBACK, CACHE_WRITETHROUGH };
+
+static const struct xvd_key block_keys[NR_KEYS] = {
+    [KEY_PATH] = { "path", XVD_KEY_TEXT, .required = true,
+        .doc = "the medium: a regular file or a block device (not mounted)" },
+    [KEY_SERIAL] = { "serial", XVD_KEY_TEXT,
+        .doc = "the disk's serial (VIRTIO_BLK_T_GET_ID); default from the file's identity" },
+    [KEY_READONLY] = { "readonly", XVD_KEY_BOOL, .def = false,
+        .doc = "offer VIRTIO_BLK_F_RO and refuse writes" },
+    [KEY_DISCARD] = { "discard", XVD_KEY_BOOL, .def = true,
+        .doc = "offer DISCARD (and WRITE_ZEROES with unmap)" },
+    [KEY_DIRECT] = { "direct", XVD_KEY_BOOL, .def = false,
+        .doc = "aligned I/O bypasses the host page cache (O_DIRECT)" },
+    [KEY_QUEUE_SIZE] = { "queue-size", XVD_KEY_POW2, .def = XV_BLK_DEFAULT_QUEUE_SIZE,
+        .min = 2, .max = XV_VQ_MAX_SIZE, .doc = "QueueNumMax of every queue" },
+    [KEY_SEG_MAX] = { "seg-max", XVD_KEY_U64, .def = XV_BLK_DEFAULT_SEG_MAX,
+        .min = 1, .max = XVD_BLK_FILE_IOV_MAX - 2,
+        .doc = "data segments per request (VIRTIO_BLK_F_SEG_MAX)" },
+    [KEY_SIZE_MAX] = { "size-max", XVD_KEY_U64, .def = XV_BLK_DEFAULT_SIZE_MAX,
+        .min = 0, .max = UINT32_MAX,
+        .doc = "bytes per segment (VIRTIO_BLK_F_SIZE_MAX); 0, or 4096 and more" },
+    [KEY_QUEUE_DEPTH] = { "queue-depth", XVD_KEY_U64, .def = DEFAULT_QUEUE_DEPTH,
+        .min = 1, .max = MAX_QUEUE_DEPTH, .doc = "requests in flight per queue" },
+    [KEY_QUEUES] = { "queues", XVD_KEY_U64, .def = 1, .min = 1, .max = XV_BLK_MAX_QUEUES,
+        .doc = "request queues (VIRTIO_BLK_F_MQ above 1)" },
+    [KEY_CACHE] = { "cache", XVD_KEY_CHOICE, .def = CACHE_WRITEBACK,
+        .choices = "writeback|writethrough",
+        .doc = "a volatile write cache the guest flushes, or every write synced" },
+};
 
 static void blk_dev_free(struct blk_file_dev *d)
 {
@@ -59,24 +79,6 @@ static void blk_dev_free(struct blk_file_dev *d)
     if (d->slot_mem)
         munmap(d->slot_mem, d->slot_bytes);
     free(d);
-}
-
-/* cache = writeback | writethrough */
-static int opt_cache(const struct xvd_device_conf *conf, bool *writeback,
-                     char *err, size_t errlen)
-{
-    const char *v = xvd_device_opt(conf, "cache");
-
-    *writeback = true;
-    if (!v || strcmp(v, "writeback") == 0)
-        return 0;
-    if (strcmp(v, "writethrough") == 0) {
-        *writeback = false;
-        return 0;
-    }
-    snprintf(err, errlen, "device %s: key 'cache': bad value '%s' "
-             "(writeback or writethrough)", conf->name, v);
-    return -EINVAL;
 }
 
 static bool alloc_slots(struct blk_file_dev *d, unsigned nr, unsigned segs)
@@ -112,63 +114,37 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
                                     size_t errlen)
 {
     static bool sync_logged;
+    union xvd_key_value v[NR_KEYS];
     struct xvd_blk_file_opts fo = { 0 };
     struct xv_blk_params params;
     struct blk_file_dev *d;
-    uint64_t queue_size, seg_max, size_max, depth, queues;
-    unsigned segs;
+    unsigned segs, depth;
     int ret;
 
-    /* A typo ("read-only") must not silently give a writable disk. */
-    for (unsigned i = 0; i < conf->nr_opts; i++) {
-        if (!known_key(conf->opts[i].key)) {
-            snprintf(err, errlen, "device %s: key '%s': unknown for type block",
-                     conf->name, conf->opts[i].key);
-            return NULL;
-        }
-    }
-    fo.path = xvd_device_opt(conf, "path");
-    if (!fo.path || !fo.path[0]) {
-        snprintf(err, errlen, "device %s: key 'path': missing", conf->name);
+    if (xvd_keys_parse(block_keys, NR_KEYS, "block", conf, v, err, errlen) < 0)
+        return NULL;
+    /* Linux takes no segment limit below a page. */
+    if (v[KEY_SIZE_MAX].n && v[KEY_SIZE_MAX].n < 4096) {
+        xvd_key_error(conf, "size-max", err, errlen, "0, or 4096 and more");
         return NULL;
     }
-    fo.serial = xvd_device_opt(conf, "serial");
+    fo.path = v[KEY_PATH].text;
+    fo.serial = v[KEY_SERIAL].text;
+    fo.read_only = v[KEY_READONLY].on;
+    fo.discard = v[KEY_DISCARD].on;
+    fo.direct = v[KEY_DIRECT].on;
     xv_blk_default_params(&params);
     if (conf->max_requests_per_wakeup)
         params.max_requests_per_call = conf->max_requests_per_wakeup;
-    if (xvd_opt_bool(conf, "readonly", false, &fo.read_only, err, errlen) < 0 ||
-        xvd_opt_bool(conf, "discard", true, &fo.discard, err, errlen) < 0 ||
-        xvd_opt_bool(conf, "direct", false, &fo.direct, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "queue-size", params.queue_size, 2, XV_VQ_MAX_SIZE,
-                    &queue_size, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "seg-max", params.seg_max, 1, XVD_BLK_FILE_IOV_MAX - 2,
-                    &seg_max, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "size-max", params.size_max, 0, UINT32_MAX, &size_max,
-                    err, errlen) < 0 ||
-        xvd_opt_u64(conf, "queue-depth", DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH,
-                    &depth, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "queues", 1, 1, XV_BLK_MAX_QUEUES, &queues, err,
-                    errlen) < 0 ||
-        opt_cache(conf, &params.writeback, err, errlen) < 0)
-        return NULL;
-    if (queue_size & (queue_size - 1)) {
-        snprintf(err, errlen, "device %s: key 'queue-size': bad value '%" PRIu64
-                 "' (not a power of two)", conf->name, queue_size);
-        return NULL;
-    }
-    /* Linux takes no segment limit below a page. */
-    if (size_max && size_max < 4096) {
-        snprintf(err, errlen, "device %s: key 'size-max': bad value '%" PRIu64
-                 "' (0, or 4096 and more)", conf->name, size_max);
-        return NULL;
-    }
-    params.queue_size = (uint16_t)queue_size;
-    params.seg_max = (uint16_t)seg_max;
-    params.size_max = (uint32_t)size_max;
-    params.num_queues = (uint16_t)queues;
+    params.queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
+    params.seg_max = (uint16_t)v[KEY_SEG_MAX].n;
+    params.size_max = (uint32_t)v[KEY_SIZE_MAX].n;
+    params.num_queues = (uint16_t)v[KEY_QUEUES].n;
+    params.writeback = v[KEY_CACHE].n == CACHE_WRITEBACK;
     /* More requests in flight than the queue can hold is never used. */
-    if (depth > queue_size)
-        depth = queue_size;
+    depth = (unsigned)v[KEY_QUEUE_DEPTH].n;
+    if (depth > params.queue_size)
+        depth = params.queue_size;
 
     d = calloc(1, sizeof(*d));
     segs = XV_BLK_REQ_SEGS(params.seg_max);
@@ -176,7 +152,7 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
         d->file.fd = -1;
         d->file.direct_fd = -1;
     }
-    if (!d || !alloc_slots(d, (unsigned)(queues * depth), segs)) {
+    if (!d || !alloc_slots(d, params.num_queues * depth, segs)) {
         snprintf(err, errlen, "device %s: out of memory", conf->name);
         goto fail;
     }
@@ -237,6 +213,8 @@ struct xvd_blk_file *xvd_block_file(struct xvd_dev *dev)
 const struct xvd_device_type xvd_block_type = {
     .name = "block",
     .virtio_id = XV_ID_BLOCK,
+    .keys = block_keys,
+    .nr_keys = NR_KEYS,
     .create = block_create,
     .in_flight = block_in_flight,
     .destroy = block_destroy,

@@ -405,8 +405,8 @@ static const struct xv_device_ops xv_i2c_ops_template = {
 void xv_i2c_default_params(struct xv_i2c_params *params)
 {
     memset(params, 0, sizeof(*params));
-    params->queue_size = 64;
-    params->max_transfer = 4096;
+    params->queue_size = XV_I2C_DEFAULT_QUEUE_SIZE;
+    params->max_transfer = XV_I2C_DEFAULT_MAX_TRANSFER;
     params->max_requests_per_call = DEFAULT_BATCH;
 }
 

@@ -87,6 +87,9 @@ enum xv_i2c_event {
     XV_I2C_EV_COUNT
 };
 
+#define XV_I2C_DEFAULT_QUEUE_SIZE   64u
+#define XV_I2C_DEFAULT_MAX_TRANSFER 4096u
+
 struct xv_i2c_params {
     uint16_t queue_size;        /* QueueNumMax: power of two <= 32768 */
     uint16_t max_transfer;      /* bytes per message, 1..65535 */

@@ -370,6 +370,8 @@ void xv_scmi_sensor_changed(struct xv_scmi_server *server, unsigned sensor);
 #define XV_SCMI_VQ_EVENT                1u
 #define XV_SCMI_DEV_SEGS                4u  /* request + reply, or split */
 
+#define XV_SCMI_DEV_DEFAULT_QUEUE_SIZE 64u
+
 struct xv_scmi_dev_params {
     uint16_t queue_size;        /* QueueNumMax: power of two <= 32768 */
     bool p2a;                   /* offer the eventq */

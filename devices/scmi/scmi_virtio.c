@@ -9,7 +9,6 @@
 
 #include "scmi_private.h"
 
-#define DEFAULT_QUEUE_SIZE  64u
 #define DEFAULT_BATCH       64u
 
 static void scmi_queue_work(struct xv_device *dev, unsigned queue);
@@ -167,7 +166,7 @@ static const struct xv_device_ops xv_scmi_ops_template = {
     .name = "virtio-scmi",
     .device_id = XV_VIRTIO_ID_SCMI,
     .num_queues = 2,
-    .queue_max_size = DEFAULT_QUEUE_SIZE,
+    .queue_max_size = XV_SCMI_DEV_DEFAULT_QUEUE_SIZE,
     .config_size = 0,
     .driver_ok = scmi_driver_ok,
     .reset = scmi_reset,
@@ -178,7 +177,7 @@ static const struct xv_device_ops xv_scmi_ops_template = {
 void xv_scmi_dev_default_params(struct xv_scmi_dev_params *params)
 {
     memset(params, 0, sizeof(*params));
-    params->queue_size = DEFAULT_QUEUE_SIZE;
+    params->queue_size = XV_SCMI_DEV_DEFAULT_QUEUE_SIZE;
     params->p2a = true;
     params->max_requests_per_call = DEFAULT_BATCH;
 }

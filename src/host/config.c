@@ -878,3 +878,119 @@ int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
     }
     return 0;
 }
+
+int xvd_key_error(const struct xvd_device_conf *dev, const char *key,
+                  char *err, size_t errlen, const char *fmt, ...)
+{
+    const char *value = xvd_device_opt(dev, key);
+    char why[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (value)
+        snprintf(err, errlen, "device %s: key '%s': bad value '%s' (%s)", dev->name,
+                 key, value, why);
+    else
+        snprintf(err, errlen, "device %s: key '%s': %s", dev->name, key, why);
+    return -EINVAL;
+}
+
+/* "a|b|c" -> the index of v, or -1. */
+static int choice_index(const char *choices, const char *v)
+{
+    size_t len = strlen(v);
+    int index = 0;
+
+    for (const char *c = choices; *c; index++) {
+        size_t clen = strcspn(c, "|");
+
+        if (clen == len && strncmp(c, v, len) == 0)
+            return index;
+        c += clen;
+        if (*c == '|')
+            c++;
+    }
+    return -1;
+}
+
+/* "a|b|c" -> "a, b or c", for messages. */
+static const char *choice_list(const char *choices, char *buf, size_t len)
+{
+    const char *last = strrchr(choices, '|');
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (const char *c = choices; *c && used < len; ) {
+        size_t clen = strcspn(c, "|");
+        const char *sep = c == choices ? "" : c == last + 1 ? " or " : ", ";
+
+        used += (size_t)snprintf(buf + used, len - used, "%s%.*s", sep, (int)clen, c);
+        c += clen + (c[clen] == '|');
+    }
+    return buf;
+}
+
+static const struct xvd_key *find_key(const struct xvd_key *keys, unsigned nr,
+                                      const char *name)
+{
+    for (unsigned i = 0; i < nr; i++) {
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+static int parse_key(const struct xvd_key *key, const struct xvd_device_conf *dev,
+                     union xvd_key_value *value, char *err, size_t errlen)
+{
+    const char *v = xvd_device_opt(dev, key->name);
+    char list[XVD_VALUE_MAX];
+    int index;
+
+    if ((!v || !*v) && key->required)
+        return xvd_key_error(dev, key->name, err, errlen, "missing");
+    switch (key->kind) {
+    case XVD_KEY_TEXT:
+        value->text = v;
+        return 0;
+    case XVD_KEY_BOOL:
+        return xvd_opt_bool(dev, key->name, key->def != 0, &value->on, err, errlen);
+    case XVD_KEY_U64:
+    case XVD_KEY_POW2:
+        if (xvd_opt_u64(dev, key->name, key->def, key->min, key->max, &value->n,
+                        err, errlen) < 0)
+            return -EINVAL;
+        if (key->kind == XVD_KEY_POW2 && (value->n & (value->n - 1)))
+            return xvd_key_error(dev, key->name, err, errlen, "not a power of two");
+        return 0;
+    case XVD_KEY_CHOICE:
+        index = v ? choice_index(key->choices, v) : (int)key->def;
+        if (index < 0)
+            return xvd_key_error(dev, key->name, err, errlen, "%s",
+                                 choice_list(key->choices, list, sizeof(list)));
+        value->n = (uint64_t)index;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int xvd_keys_parse(const struct xvd_key *keys, unsigned nr, const char *type,
+                   const struct xvd_device_conf *dev, union xvd_key_value *values,
+                   char *err, size_t errlen)
+{
+    /* A typo ("read-only") must not silently give a writable disk. */
+    for (unsigned i = 0; i < dev->nr_opts; i++) {
+        if (!find_key(keys, nr, dev->opts[i].key)) {
+            snprintf(err, errlen, "device %s: key '%s': unknown for type %s",
+                     dev->name, dev->opts[i].key, type);
+            return -EINVAL;
+        }
+    }
+    for (unsigned i = 0; i < nr; i++) {
+        if (parse_key(&keys[i], dev, &values[i], err, errlen) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}

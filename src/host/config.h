@@ -99,12 +99,54 @@ int xvd_parse_log_target(const char *name);
 const char *xvd_device_opt(const struct xvd_device_conf *dev, const char *key);
 /* Set key (replacing its value, or adding it): 0, -ENOSPC, -ENAMETOOLONG. */
 int xvd_device_set_opt(struct xvd_device_conf *dev, const char *key, const char *value);
-/* Helpers that also write "device NAME: key 'K': bad value 'V' (why)". */
+/* One key's value, as xvd_keys_parse() reads it; they write "device NAME:
+ * key 'K': bad value 'V' (why)" into err. */
 int xvd_opt_u64(const struct xvd_device_conf *dev, const char *key,
                 uint64_t def, uint64_t min, uint64_t max, uint64_t *out,
                 char *err, size_t errlen);
 int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
                  bool *out, char *err, size_t errlen);
+
+/*
+ * A device type's keys, as data: each type lists them in one table
+ * (devices/<name>/<name>_dev.c) that xvd_keys_parse() checks a device
+ * against, xenvirtiod --list-keys prints, and tests/daemon/test_man_pages.sh
+ * compares with xenvirtiod.conf(5).
+ */
+enum xvd_key_kind {
+    XVD_KEY_TEXT,       /* any non-empty value */
+    XVD_KEY_BOOL,       /* yes|no (true|false, on|off, 1|0) */
+    XVD_KEY_U64,        /* decimal or 0x-hex in [min, max] */
+    XVD_KEY_POW2,       /* XVD_KEY_U64, and a power of two */
+    XVD_KEY_CHOICE,     /* one of 'choices' ("a|b|c"): its index */
+};
+
+struct xvd_key {
+    const char *name;
+    enum xvd_key_kind kind;
+    bool required;
+    uint64_t def;       /* when absent: a number, a bool, a choice index */
+    uint64_t min, max;  /* XVD_KEY_U64, XVD_KEY_POW2 */
+    const char *choices;
+    const char *doc;    /* one line */
+};
+
+union xvd_key_value {
+    const char *text;   /* XVD_KEY_TEXT: NULL when absent */
+    bool on;            /* XVD_KEY_BOOL */
+    uint64_t n;         /* numbers, and a choice's index */
+};
+
+/* Check dev's keys against keys[0..nr) (none unknown, none missing, each
+ * value of its kind) and fill values[i] for keys[i]. On error returns
+ * -EINVAL with "device NAME: key 'K': ..." in err. */
+int xvd_keys_parse(const struct xvd_key *keys, unsigned nr, const char *type,
+                   const struct xvd_device_conf *dev, union xvd_key_value *values,
+                   char *err, size_t errlen);
+/* "device NAME: key 'K': bad value 'V' (why)" into err; returns -EINVAL. */
+int xvd_key_error(const struct xvd_device_conf *dev, const char *key,
+                  char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* A section's key (NULL if absent) and the line it is on. */
 const char *xvd_section_opt(const struct xvd_section_conf *sec, const char *key,

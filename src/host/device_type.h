@@ -24,6 +24,9 @@ struct xvd_dev {
 struct xvd_device_type {
     const char *name;           /* config 'type =' value, e.g. "block" */
     uint32_t virtio_id;
+    /* Its keys in a [device NAME] section (config.h). */
+    const struct xvd_key *keys;
+    unsigned nr_keys;
     /* Build an instance from its config; xv_device_init() it with the
      * given platform. On error return NULL and write a message naming the
      * key and value into err. */
