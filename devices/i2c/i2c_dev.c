@@ -4,7 +4,6 @@
  * or the emulated bus, built from its config section.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +23,23 @@ struct i2c_dev {
     struct xvd_ratelimit rl;
 };
 
-static const char *const i2c_keys[] = {
-    "bus", "allow", "eeprom", "lm75", "max-transfer", "queue-size",
-};
+enum i2c_key { KEY_BUS, KEY_ALLOW, KEY_EEPROM, KEY_LM75, KEY_MAX_TRANSFER,
+               KEY_QUEUE_SIZE, NR_KEYS };
 
-static bool known_key(const char *key)
-{
-    for (size_t i = 0; i < sizeof(i2c_keys) / sizeof(i2c_keys[0]); i++) {
-        if (strcmp(key, i2c_keys[i]) == 0)
-            return true;
-    }
-    return false;
-}
+static const struct xvd_key i2c_keys[NR_KEYS] = {
+    [KEY_BUS] = { "bus", XVD_KEY_TEXT, .required = true,
+        .doc = "emulated, or a host adapter: /dev/i2c-N, i2c-N, name:ADAPTER" },
+    [KEY_ALLOW] = { "allow", XVD_KEY_TEXT,
+        .doc = "target addresses the guest may reach: ADDR or LO-HI, comma-separated" },
+    [KEY_EEPROM] = { "eeprom", XVD_KEY_TEXT,
+        .doc = "emulated bus: a 24C02 EEPROM at ADDR[:backing-file]" },
+    [KEY_LM75] = { "lm75", XVD_KEY_TEXT,
+        .doc = "emulated bus: an LM75 sensor at ADDR[:millidegrees]" },
+    [KEY_MAX_TRANSFER] = { "max-transfer", XVD_KEY_U64, .def = XV_I2C_DEFAULT_MAX_TRANSFER,
+        .min = 1, .max = UINT16_MAX, .doc = "bytes per message" },
+    [KEY_QUEUE_SIZE] = { "queue-size", XVD_KEY_POW2, .def = XV_I2C_DEFAULT_QUEUE_SIZE,
+        .min = 2, .max = XV_VQ_MAX_SIZE, .doc = "QueueNumMax of the request queue" },
+};
 
 static bool parse_addr(const char *s, char **end, unsigned long max,
                        unsigned long *out)
@@ -192,41 +196,23 @@ static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
                                   const struct xv_platform *platform,
                                   struct xvd_loop *loop, char *err, size_t errlen)
 {
+    union xvd_key_value v[NR_KEYS];
     struct xv_i2c_params params;
     struct xv_i2c_bus bus;
     const char *spec, *allow;
     struct i2c_dev *d;
-    uint64_t max_transfer, queue_size;
     int ret;
 
     (void)loop;
-    for (unsigned i = 0; i < conf->nr_opts; i++) {
-        if (!known_key(conf->opts[i].key)) {
-            snprintf(err, errlen, "device %s: key '%s': unknown for type i2c",
-                     conf->name, conf->opts[i].key);
-            return NULL;
-        }
-    }
-    spec = xvd_device_opt(conf, "bus");
-    if (!spec || !spec[0]) {
-        snprintf(err, errlen, "device %s: key 'bus': missing", conf->name);
+    if (xvd_keys_parse(i2c_keys, NR_KEYS, "i2c", conf, v, err, errlen) < 0)
         return NULL;
-    }
+    spec = v[KEY_BUS].text;
+    allow = v[KEY_ALLOW].text;
     xv_i2c_default_params(&params);
     if (conf->max_requests_per_wakeup)
         params.max_requests_per_call = conf->max_requests_per_wakeup;
-    if (xvd_opt_u64(conf, "max-transfer", params.max_transfer, 1, UINT16_MAX,
-                    &max_transfer, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "queue-size", params.queue_size, 2, XV_VQ_MAX_SIZE,
-                    &queue_size, err, errlen) < 0)
-        return NULL;
-    if (queue_size & (queue_size - 1)) {
-        snprintf(err, errlen, "device %s: key 'queue-size': bad value '%" PRIu64
-                 "' (not a power of two)", conf->name, queue_size);
-        return NULL;
-    }
-    params.max_transfer = (uint16_t)max_transfer;
-    params.queue_size = (uint16_t)queue_size;
+    params.max_transfer = (uint16_t)v[KEY_MAX_TRANSFER].n;
+    params.queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
 
     d = calloc(1, sizeof(*d));
     if (!d) {
@@ -236,7 +222,6 @@ static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
     d->host.fd = -1;
     d->emul.eeprom.fd = -1;
     d->emulated = strcmp(spec, "emulated") == 0;
-    allow = xvd_device_opt(conf, "allow");
     if (allow) {
         if (parse_allow(allow, &params) < 0) {
             snprintf(err, errlen, "device %s: key 'allow': bad value '%s' "
@@ -259,8 +244,7 @@ static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
         bus.opaque = &d->emul;
     } else {
         char why[300];
-        const char *k = xvd_device_opt(conf, "eeprom") ? "eeprom" :
-                        xvd_device_opt(conf, "lm75") ? "lm75" : NULL;
+        const char *k = v[KEY_EEPROM].text ? "eeprom" : v[KEY_LM75].text ? "lm75" : NULL;
 
         if (k) {
             snprintf(err, errlen, "device %s: key '%s': only with bus = emulated",
@@ -314,6 +298,8 @@ static void i2c_destroy(struct xvd_dev *dev)
 
 const struct xvd_device_type xvd_i2c_type = {
     .name = "i2c",
+    .keys = i2c_keys,
+    .nr_keys = NR_KEYS,
     .virtio_id = XV_ID_I2C,
     .create = i2c_create,
     .in_flight = i2c_in_flight,

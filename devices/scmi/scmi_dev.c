@@ -5,7 +5,6 @@
  * named after its guest and seeing the resources its section lists.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +44,24 @@ static struct {
     bool sensor_seen_ok[XV_SCMI_MAX_RESOURCES];
 } scmi = { .sensor_timer = -1 };
 
-static const char *const scmi_keys[] = {
-    "clocks", "resets", "power-domains", "perf-domains", "voltages", "sensors",
-    "notifications", "queue-size",
+/* The keys that list the resources a guest sees come first, one per kind. */
+enum scmi_key { KEY_NOTIFICATIONS = XV_SCMI_KIND_COUNT, KEY_QUEUE_SIZE, NR_KEYS };
+
+#define VIEW_KEY(kind_, name_, what) \
+    [kind_] = { name_, XVD_KEY_TEXT, .doc = "the " what " the guest sees, by " \
+                "section name, comma-separated: its ids 0, 1, ... in that order" }
+
+static const struct xvd_key scmi_keys[NR_KEYS] = {
+    VIEW_KEY(XV_SCMI_CLOCK, "clocks", "clocks"),
+    VIEW_KEY(XV_SCMI_RESET, "resets", "reset domains"),
+    VIEW_KEY(XV_SCMI_POWER, "power-domains", "power domains"),
+    VIEW_KEY(XV_SCMI_PERF, "perf-domains", "performance domains"),
+    VIEW_KEY(XV_SCMI_VOLTAGE, "voltages", "voltage domains"),
+    VIEW_KEY(XV_SCMI_SENSOR, "sensors", "sensors"),
+    [KEY_NOTIFICATIONS] = { "notifications", XVD_KEY_BOOL, .def = true,
+        .doc = "offer VIRTIO_SCMI_F_P2A_CHANNELS: notifications and delayed responses" },
+    [KEY_QUEUE_SIZE] = { "queue-size", XVD_KEY_POW2, .def = XV_SCMI_DEV_DEFAULT_QUEUE_SIZE,
+        .min = 2, .max = XV_VQ_MAX_SIZE, .doc = "QueueNumMax of every queue" },
 };
 
 /* Guest mistakes worth an admin's eye; the rest (NOT_FOUND for a probed
@@ -225,29 +239,13 @@ static void scmi_unconfigure(void)
     scmi.nr_sections = 0;
 }
 
-static int check_keys(const struct xvd_device_conf *conf, char *err, size_t errlen)
-{
-    for (unsigned i = 0; i < conf->nr_opts; i++) {
-        bool known = false;
-
-        for (size_t k = 0; k < sizeof(scmi_keys) / sizeof(scmi_keys[0]); k++)
-            known |= strcmp(conf->opts[i].key, scmi_keys[k]) == 0;
-        if (!known) {
-            snprintf(err, errlen, "device %s: key '%s': unknown for type scmi",
-                     conf->name, conf->opts[i].key);
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
 /* "a,b": the agent's ids 0, 1 in that order. */
 static int build_view(struct xv_scmi_agent *agent, const struct xvd_device_conf *conf,
-                      char *err, size_t errlen)
+                      const union xvd_key_value *values, char *err, size_t errlen)
 {
     for (int kind = 0; kind < XV_SCMI_KIND_COUNT; kind++) {
-        const char *key = xvd_scmi_view_keys[kind];
-        const char *v = xvd_device_opt(conf, key);
+        const char *key = scmi_keys[kind].name;
+        const char *v = values[kind].text;
         char buf[XVD_VALUE_MAX], *save = NULL;
 
         if (!v)
@@ -276,11 +274,10 @@ static struct xvd_dev *scmi_create(const struct xvd_device_conf *conf,
                                    const struct xv_platform *platform,
                                    struct xvd_loop *loop, char *err, size_t errlen)
 {
+    union xvd_key_value v[NR_KEYS];
     struct xv_scmi_dev_params params;
     char name[XVD_NAME_MAX];
-    uint64_t queue_size;
     struct scmi_dev *d;
-    bool p2a;
     int ret;
 
     (void)loop;
@@ -288,19 +285,11 @@ static struct xvd_dev *scmi_create(const struct xvd_device_conf *conf,
         snprintf(err, errlen, "device %s: no SCMI platform configured", conf->name);
         return NULL;
     }
+    if (xvd_keys_parse(scmi_keys, NR_KEYS, "scmi", conf, v, err, errlen) < 0)
+        return NULL;
     xv_scmi_dev_default_params(&params);
-    if (check_keys(conf, err, errlen) < 0 ||
-        xvd_opt_bool(conf, "notifications", true, &p2a, err, errlen) < 0 ||
-        xvd_opt_u64(conf, "queue-size", params.queue_size, 2, XV_VQ_MAX_SIZE,
-                    &queue_size, err, errlen) < 0)
-        return NULL;
-    if (queue_size & (queue_size - 1)) {
-        snprintf(err, errlen, "device %s: key 'queue-size': bad value '%" PRIu64
-                 "' (not a power of two)", conf->name, queue_size);
-        return NULL;
-    }
-    params.queue_size = (uint16_t)queue_size;
-    params.p2a = p2a;
+    params.queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
+    params.p2a = v[KEY_NOTIFICATIONS].on;
     if (conf->max_requests_per_wakeup)
         params.max_requests_per_call = conf->max_requests_per_wakeup;
     d = calloc(1, sizeof(*d));
@@ -314,7 +303,7 @@ static struct xvd_dev *scmi_create(const struct xvd_device_conf *conf,
     else
         snprintf(name, sizeof(name), "dom%d", conf->domid);
     xv_scmi_agent_init(&d->agent, name, NULL, NULL);
-    if (build_view(&d->agent, conf, err, errlen) < 0)
+    if (build_view(&d->agent, conf, v, err, errlen) < 0)
         goto fail;
     ret = xv_scmi_agent_add(&scmi.server, &d->agent);
     if (ret < 0) {
@@ -361,6 +350,8 @@ static void scmi_destroy(struct xvd_dev *dev)
 
 const struct xvd_device_type xvd_scmi_type = {
     .name = "scmi",
+    .keys = scmi_keys,
+    .nr_keys = NR_KEYS,
     .virtio_id = XV_VIRTIO_ID_SCMI,
     .create = scmi_create,
     .in_flight = scmi_in_flight,

@@ -15,15 +15,6 @@
 #include "log.h"
 #include "scmi_platform.h"
 
-const char *const xvd_scmi_view_keys[XV_SCMI_KIND_COUNT] = {
-    [XV_SCMI_CLOCK] = "clocks",
-    [XV_SCMI_RESET] = "resets",
-    [XV_SCMI_POWER] = "power-domains",
-    [XV_SCMI_PERF] = "perf-domains",
-    [XV_SCMI_VOLTAGE] = "voltages",
-    [XV_SCMI_SENSOR] = "sensors",
-};
-
 const char *const xvd_scmi_kind_sections[XV_SCMI_KIND_COUNT] = {
     [XV_SCMI_CLOCK] = "scmi-clock",
     [XV_SCMI_RESET] = "scmi-reset",

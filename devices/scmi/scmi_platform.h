@@ -48,8 +48,6 @@ int xvd_scmi_platform_load(struct xvd_scmi_platform *p,
 /* Platform index of a resource by name, or -1. */
 int xvd_scmi_platform_find(const struct xvd_scmi_platform *p,
                            enum xv_scmi_kind kind, const char *name);
-/* The config's device keys that list resources, per kind. */
-extern const char *const xvd_scmi_view_keys[XV_SCMI_KIND_COUNT];
 /* The config section kind declaring each kind: "scmi-clock", ... */
 extern const char *const xvd_scmi_kind_sections[XV_SCMI_KIND_COUNT];
 
