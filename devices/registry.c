@@ -5,15 +5,20 @@
 #include "device_type.h"
 #include "device_types.h"
 
-#define NR_DEVICE_TYPES (sizeof(device_types) / sizeof(device_types[0]))
+#define NR_DEVICE_TYPES (sizeof(registered) / sizeof(registered[0]))
+
+const struct xvd_device_types xvd_device_types = {
+    .types = registered,
+    .nr = NR_DEVICE_TYPES,
+};
 
 const struct xvd_device_type *xvd_device_type_find(const char *name)
 {
     if (!name)
         return NULL;
     for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
-        if (strcmp(device_types[i]->name, name) == 0)
-            return device_types[i];
+        if (strcmp(registered[i]->name, name) == 0)
+            return registered[i];
     }
     return NULL;
 }
@@ -21,8 +26,8 @@ const struct xvd_device_type *xvd_device_type_find(const char *name)
 const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id)
 {
     for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
-        if (device_types[i]->virtio_id == virtio_id)
-            return device_types[i];
+        if (registered[i]->virtio_id == virtio_id)
+            return registered[i];
     }
     return NULL;
 }
@@ -31,8 +36,8 @@ int xvd_device_types_configure(const struct xvd_config *cfg, struct xvd_loop *lo
                                char *err, size_t errlen)
 {
     for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
-        if (device_types[i]->configure &&
-            device_types[i]->configure(cfg, loop, err, errlen) < 0)
+        if (registered[i]->configure &&
+            registered[i]->configure(cfg, loop, err, errlen) < 0)
             return -1;
     }
     return 0;
@@ -41,7 +46,7 @@ int xvd_device_types_configure(const struct xvd_config *cfg, struct xvd_loop *lo
 void xvd_device_types_unconfigure(void)
 {
     for (size_t i = 0; i < NR_DEVICE_TYPES; i++) {
-        if (device_types[i]->unconfigure)
-            device_types[i]->unconfigure();
+        if (registered[i]->unconfigure)
+            registered[i]->unconfigure();
     }
 }

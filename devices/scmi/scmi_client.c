@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "device_type.h"
 #include "scmi.h"
 #include "scmi_platform.h"
 
@@ -390,6 +391,7 @@ static int cmd_dts(const char *config, const char *device)
     const struct xvd_device_conf *dev = NULL;
     char err[512];
 
+    xvd_config_defaults(&cfg, &xvd_device_types);
     if (xvd_config_load(&cfg, config, NULL, err, sizeof(err)) < 0 ||
         xvd_scmi_platform_load(&platform, &cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "xenvirtiod-scmi: %s\n", err);

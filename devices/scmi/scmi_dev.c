@@ -257,7 +257,7 @@ static int build_view(struct xv_scmi_agent *agent, const struct xvd_device_conf 
             if (index < 0) {
                 snprintf(err, errlen, "device %s: key '%s': bad value '%s' (no "
                          "[%s %s] section)", conf->name, key, v,
-                         xvd_scmi_kind_sections[kind], t);
+                         xvd_scmi_sections[kind].kind, t);
                 return -EINVAL;
             }
             if (xv_scmi_agent_show(agent, kind, (unsigned)index) < 0) {
@@ -352,6 +352,8 @@ const struct xvd_device_type xvd_scmi_type = {
     .name = "scmi",
     .keys = scmi_keys,
     .nr_keys = NR_KEYS,
+    .sections = xvd_scmi_sections,
+    .nr_sections = XVD_SCMI_NR_SECTIONS,
     .virtio_id = XV_VIRTIO_ID_SCMI,
     .create = scmi_create,
     .in_flight = scmi_in_flight,

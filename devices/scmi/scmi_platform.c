@@ -15,13 +15,14 @@
 #include "log.h"
 #include "scmi_platform.h"
 
-const char *const xvd_scmi_kind_sections[XV_SCMI_KIND_COUNT] = {
-    [XV_SCMI_CLOCK] = "scmi-clock",
-    [XV_SCMI_RESET] = "scmi-reset",
-    [XV_SCMI_POWER] = "scmi-power",
-    [XV_SCMI_PERF] = "scmi-perf",
-    [XV_SCMI_VOLTAGE] = "scmi-voltage",
-    [XV_SCMI_SENSOR] = "scmi-sensor",
+const struct xvd_section_kind xvd_scmi_sections[XVD_SCMI_NR_SECTIONS] = {
+    [XV_SCMI_CLOCK] = { "scmi-clock", true },
+    [XV_SCMI_RESET] = { "scmi-reset", true },
+    [XV_SCMI_POWER] = { "scmi-power", true },
+    [XV_SCMI_PERF] = { "scmi-perf", true },
+    [XV_SCMI_VOLTAGE] = { "scmi-voltage", true },
+    [XV_SCMI_SENSOR] = { "scmi-sensor", true },
+    [XVD_SCMI_SECTION] = { "scmi", false },
 };
 
 /* ---- the simulated backend ---- */
@@ -572,13 +573,13 @@ int xvd_scmi_platform_load(struct xvd_scmi_platform *p,
         int kind = -1;
 
         l.sec = &cfg->sections[s];
-        if (strcmp(l.sec->kind, "scmi") == 0) {
+        if (strcmp(l.sec->kind, xvd_scmi_sections[XVD_SCMI_SECTION].kind) == 0) {
             if (load_scmi(&l))
                 return -EINVAL;
             continue;
         }
         for (int k = 0; k < XV_SCMI_KIND_COUNT; k++) {
-            if (strcmp(l.sec->kind, xvd_scmi_kind_sections[k]) == 0)
+            if (strcmp(l.sec->kind, xvd_scmi_sections[k].kind) == 0)
                 kind = k;
         }
         if (kind >= 0 && load_section(&l, kind))

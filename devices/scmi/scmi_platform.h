@@ -48,7 +48,9 @@ int xvd_scmi_platform_load(struct xvd_scmi_platform *p,
 /* Platform index of a resource by name, or -1. */
 int xvd_scmi_platform_find(const struct xvd_scmi_platform *p,
                            enum xv_scmi_kind kind, const char *name);
-/* The config section kind declaring each kind: "scmi-clock", ... */
-extern const char *const xvd_scmi_kind_sections[XV_SCMI_KIND_COUNT];
+/* The config sections: [scmi-clock NAME] ... per kind, then [scmi]. */
+#define XVD_SCMI_SECTION XV_SCMI_KIND_COUNT
+#define XVD_SCMI_NR_SECTIONS (XV_SCMI_KIND_COUNT + 1)
+extern const struct xvd_section_kind xvd_scmi_sections[XVD_SCMI_NR_SECTIONS];
 
 #endif

@@ -131,7 +131,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
                 return 2;
             }
             if (xvd_config_parse_device(&d->cli_devices[d->nr_cli_devices], optarg,
-                                        err, sizeof(err)) < 0) {
+                                        &xvd_device_types, err, sizeof(err)) < 0) {
                 fprintf(stderr, "xenvirtiod: --device %s: %s\n", optarg, err);
                 return 2;
             }
@@ -172,7 +172,7 @@ static int load_config(struct daemon *d, struct xvd_config *cfg)
     char err[512];
     int rc;
 
-    xvd_config_defaults(cfg);
+    xvd_config_defaults(cfg, &xvd_device_types);
     if (!d->config_required && access(d->config_path, F_OK) != 0)
         return 0;
     rc = xvd_config_load(cfg, d->config_path, warn_config, err, sizeof(err));

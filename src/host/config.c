@@ -21,6 +21,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "device_type.h"
 
 #define DEVICE_SECTION "device"
 #define DOMID_MAX 0x7fef        /* DOMID_FIRST_RESERVED - 1 */
@@ -48,6 +49,7 @@ enum daemon_key_bit {
 
 struct parse_state {
     struct xvd_config *cfg;     /* NULL when parsing a --device spec */
+    const struct xvd_device_types *types;
     const char *path;
     FILE *file;
     unsigned line;
@@ -74,9 +76,13 @@ struct parse_state {
     unsigned dev_keys;          /* enum device_key_bit seen */
 };
 
-void xvd_config_defaults(struct xvd_config *cfg)
+/* A parser handed no types knows none (and never dereferences NULL). */
+static const struct xvd_device_types no_types;
+
+void xvd_config_defaults(struct xvd_config *cfg, const struct xvd_device_types *types)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->types = types;
     cfg->log_level = LOG_INFO;
     cfg->log_target = XVD_LOG_TARGET_AUTO;
     cfg->xenstore = true;
@@ -352,9 +358,24 @@ static void device_generic_key(struct parse_state *st, const char *key, const ch
     }
 }
 
+/* "block, i2c or scmi", for messages. */
+static const char *type_names(const struct xvd_device_types *types, const char *last_sep,
+                              char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (unsigned t = 0; t < types->nr && used < len; t++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 t == 0 ? "" : t + 1 == types->nr ? last_sep : ", ",
+                                 types->types[t]->name);
+    return buf;
+}
+
 static void device_key(struct parse_state *st, const char *key, const char *value)
 {
     struct xvd_device_conf *dev = &st->dev;
+    char buf[XVD_VALUE_MAX];
     uint64_t n;
 
     if (!valid_key(key)) {
@@ -374,7 +395,8 @@ static void device_key(struct parse_state *st, const char *key, const char *valu
         if (!device_key_once(st, KEY_TYPE, key, value))
             return;
         if (!valid_key(value))
-            device_error(st, st->line, key, value, "a device type: block, i2c, scmi");
+            device_error(st, st->line, key, value, "a device type: %s",
+                         type_names(st->types, ", ", buf, sizeof(buf)));
         else
             snprintf(dev->type, sizeof(dev->type), "%s", value);
     } else if (strcmp(key, "domain") == 0) {
@@ -459,10 +481,12 @@ static bool device_finish(struct parse_state *st)
     unsigned placement = st->dev_keys & (KEY_BASE | KEY_IRQ | KEY_DOMAIN);
     /* A --device spec gets its domain from --domain. */
     unsigned needed = st->cfg ? KEY_BASE | KEY_IRQ | KEY_DOMAIN : KEY_BASE | KEY_IRQ;
+    char names[XVD_VALUE_MAX];
 
     st->in_device = false;
     if (!dev->type[0])
-        device_error(st, st->dev_line, "type", NULL, "missing (block, i2c or scmi)");
+        device_error(st, st->dev_line, "type", NULL, "missing (%s)",
+                     type_names(st->types, " or ", names, sizeof(names)));
     /* Domain alone is fine: it restricts which guest an xl entry is for. */
     if ((placement & (KEY_BASE | KEY_IRQ)) && (placement & needed) != needed)
         device_error(st, st->dev_line, NULL, NULL,
@@ -490,51 +514,63 @@ static bool device_finish(struct parse_state *st)
 
 /* ---- sections device types interpret: [scmi], [scmi-clock NAME] ---- */
 
-static const struct {
-    const char *kind;
-    bool named;
-} type_sections[] = {
-    { "scmi", false },
-    { "scmi-clock", true }, { "scmi-reset", true }, { "scmi-power", true },
-    { "scmi-perf", true }, { "scmi-voltage", true }, { "scmi-sensor", true },
-};
-
-#define NR_TYPE_SECTIONS (sizeof(type_sections) / sizeof(type_sections[0]))
-
-/* Split "kind NAME"; returns the index in type_sections or -1. */
-static int type_section(const char *section, char *name, size_t namelen)
+/* Split "kind NAME"; returns the device type's section kind, or NULL. */
+static const struct xvd_section_kind *type_section(const struct xvd_device_types *types,
+                                                   const char *section, char *name,
+                                                   size_t namelen)
 {
     size_t klen = strcspn(section, " \t");
     const char *rest = section + klen;
 
     while (*rest == ' ' || *rest == '\t')
         rest++;
-    for (size_t i = 0; i < NR_TYPE_SECTIONS; i++) {
-        if (strlen(type_sections[i].kind) == klen &&
-            strncmp(section, type_sections[i].kind, klen) == 0) {
-            snprintf(name, namelen, "%s", rest);
-            return (int)i;
+    for (unsigned t = 0; t < types->nr; t++) {
+        const struct xvd_device_type *type = types->types[t];
+
+        for (unsigned i = 0; i < type->nr_sections; i++) {
+            if (strlen(type->sections[i].kind) == klen &&
+                strncmp(section, type->sections[i].kind, klen) == 0) {
+                snprintf(name, namelen, "%s", rest);
+                return &type->sections[i];
+            }
         }
     }
-    return -1;
+    return NULL;
+}
+
+/* "[daemon], [device NAME], [scmi], [scmi-clock NAME]...", for messages. */
+static const char *section_names(const struct xvd_device_types *types, char *buf,
+                                 size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[daemon], [device NAME]");
+
+    for (unsigned t = 0; t < types->nr; t++) {
+        const struct xvd_device_type *type = types->types[t];
+
+        for (unsigned i = 0; i < type->nr_sections && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, ", [%s%s]",
+                                     type->sections[i].kind,
+                                     type->sections[i].named ? " NAME" : "");
+    }
+    return buf;
 }
 
 static void section_begin(struct parse_state *st, const char *section)
 {
     char name[XVD_VALUE_MAX];
-    int t = type_section(section, name, sizeof(name));
+    const struct xvd_section_kind *t = type_section(st->types, section, name, sizeof(name));
     struct xvd_config *cfg = st->cfg;
     struct xvd_section_conf *sec;
 
     st->sec = NULL;
-    if (type_sections[t].named ? !valid_name(name) : name[0] != '\0') {
+    if (t->named ? !valid_name(name) : name[0] != '\0') {
         file_error(st, st->section_line, "[%s]: %s", section,
-                   type_sections[t].named ? "needs a NAME: 1..63 characters: letters, "
+                   t->named ? "needs a NAME: 1..63 characters: letters, "
                    "digits, '-', '_', '.'" : "takes no name");
         return;
     }
     for (unsigned i = 0; i < cfg->nr_sections; i++) {
-        if (strcmp(cfg->sections[i].kind, type_sections[t].kind) == 0 &&
+        if (strcmp(cfg->sections[i].kind, t->kind) == 0 &&
             strcmp(cfg->sections[i].name, name) == 0) {
             file_error(st, st->section_line, "[%s]: given twice (first at line %u)",
                        section, cfg->sections[i].line);
@@ -542,13 +578,13 @@ static void section_begin(struct parse_state *st, const char *section)
         }
     }
     if (cfg->nr_sections == XVD_SECTIONS_MAX) {
-        file_error(st, st->section_line, "more than %d [scmi...] sections",
+        file_error(st, st->section_line, "more than %d device-type sections",
                    XVD_SECTIONS_MAX);
         return;
     }
     sec = &cfg->sections[cfg->nr_sections++];
     memset(sec, 0, sizeof(*sec));
-    snprintf(sec->kind, sizeof(sec->kind), "%s", type_sections[t].kind);
+    snprintf(sec->kind, sizeof(sec->kind), "%s", t->kind);
     snprintf(sec->name, sizeof(sec->name), "%.63s", name);
     sec->line = st->section_line;
     st->sec = sec;
@@ -654,12 +690,11 @@ static int on_ini_entry(void *user, const char *section, const char *key,
         st->sec = NULL;
         if (device_name)
             device_begin(st, device_name, st->section_line);
-        else if (type_section(section, name, sizeof(name)) >= 0)
+        else if (type_section(st->types, section, name, sizeof(name)))
             section_begin(st, section);
         else if (strcmp(section, "daemon") != 0 && section[0])
-            file_error(st, st->section_line, "unknown section [%s] (use [daemon], "
-                       "[device NAME], [scmi] or [scmi-clock|reset|power|perf|voltage|"
-                       "sensor NAME])", section);
+            file_error(st, st->section_line, "unknown section [%s] (use %s)", section,
+                       section_names(st->types, name, sizeof(name)));
     }
     if (device_name)
         device_key(st, key, value);
@@ -687,7 +722,7 @@ static void check_empty_section(struct parse_state *st)
 
         snprintf(section, sizeof(section), "%.*s", (int)strcspn(st->section_header + 1, "]"),
                  st->section_header + 1);
-        if (type_section(section, name, sizeof(name)) >= 0)
+        if (type_section(st->types, section, name, sizeof(name)))
             section_begin(st, section);
         st->sec = NULL;
         return;
@@ -752,8 +787,9 @@ static char *read_line(char *buf, int len, void *stream)
 int xvd_config_load(struct xvd_config *cfg, const char *path,
                     void (*warn)(const char *msg), char *err, size_t errlen)
 {
-    struct parse_state st = { .cfg = cfg, .path = path, .warn = warn,
-                              .err = err, .errlen = errlen };
+    struct parse_state st = { .cfg = cfg, .types = cfg->types ? cfg->types : &no_types,
+                              .path = path,
+                              .warn = warn, .err = err, .errlen = errlen };
     bool read_failed;
     int rc;
 
@@ -785,9 +821,11 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
 }
 
 int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
+                            const struct xvd_device_types *types,
                             char *err, size_t errlen)
 {
-    struct parse_state st = { .err = err, .errlen = errlen };
+    struct parse_state st = { .types = types ? types : &no_types, .err = err,
+                              .errlen = errlen };
     char buf[SPEC_MAX];
     char *item, *next;
 

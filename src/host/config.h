@@ -50,11 +50,17 @@ struct xvd_device_conf {
 
 /*
  * A section a device type interprets itself: [scmi], [scmi-clock NAME], ...
- * (the kinds are listed in config.c). Keys are kept in order with their
- * lines; the device type checks them and reports with xvd_section_error().
+ * (each type lists its kinds, struct xvd_section_kind). Keys are kept in
+ * order with their lines; the device type checks them and reports with
+ * xvd_section_error().
  */
 #define XVD_SECTIONS_MAX 192
 #define XVD_SECTION_OPTS_MAX 12
+
+struct xvd_section_kind {
+    const char *kind;            /* "scmi-clock" */
+    bool named;                  /* [scmi-clock NAME], not [scmi] */
+};
 
 struct xvd_section_conf {
     char kind[XVD_NAME_MAX];     /* "scmi", "scmi-clock", ... */
@@ -67,7 +73,11 @@ struct xvd_section_conf {
 
 enum xvd_log_target { XVD_LOG_TARGET_AUTO, XVD_LOG_TARGET_JOURNAL, XVD_LOG_TARGET_STDERR };
 
+struct xvd_device_types;
+
 struct xvd_config {
+    /* The device types whose names, keys and sections it may hold. */
+    const struct xvd_device_types *types;
     int log_level;               /* syslog levels: LOG_ERR .. LOG_DEBUG */
     enum xvd_log_target log_target;
     bool xenstore;               /* discover devices from xenstore */
@@ -79,7 +89,7 @@ struct xvd_config {
     char path[XVD_VALUE_MAX];    /* the file it came from, for messages */
 };
 
-void xvd_config_defaults(struct xvd_config *cfg);
+void xvd_config_defaults(struct xvd_config *cfg, const struct xvd_device_types *types);
 /* Load a config file. Errors (returned as -errno) are described in err,
  * naming the file, line, section, key and value. Bad devices are reported
  * through 'warn' (may be NULL) and skipped; the rest load. */
@@ -87,6 +97,7 @@ int xvd_config_load(struct xvd_config *cfg, const char *path,
                     void (*warn)(const char *msg), char *err, size_t errlen);
 /* Parse "type=block,path=/x.img,base=0x2000000,irq=33" into dev. */
 int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
+                            const struct xvd_device_types *types,
                             char *err, size_t errlen);
 /* The value parsers every part of the daemon uses. Numbers are decimal
  * or 0x-hex, no sign, no octal, within [min, max]; NULL is invalid. */

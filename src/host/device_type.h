@@ -24,9 +24,12 @@ struct xvd_dev {
 struct xvd_device_type {
     const char *name;           /* config 'type =' value, e.g. "block" */
     uint32_t virtio_id;
-    /* Its keys in a [device NAME] section (config.h). */
+    /* Its keys in a [device NAME] section, and the sections of its own
+     * it reads in configure() (config.h). */
     const struct xvd_key *keys;
     unsigned nr_keys;
+    const struct xvd_section_kind *sections;
+    unsigned nr_sections;
     /* Build an instance from its config; xv_device_init() it with the
      * given platform. On error return NULL and write a message naming the
      * key and value into err. */
@@ -44,6 +47,14 @@ struct xvd_device_type {
                      char *err, size_t errlen);
     void (*unconfigure)(void);
 };
+
+/* Every type the daemon knows: devices/registry.c. */
+struct xvd_device_types {
+    const struct xvd_device_type *const *types;
+    unsigned nr;
+};
+
+extern const struct xvd_device_types xvd_device_types;
 
 const struct xvd_device_type *xvd_device_type_find(const char *name);
 const struct xvd_device_type *xvd_device_type_by_id(uint32_t virtio_id);

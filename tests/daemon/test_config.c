@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "device_type.h"
 
 static char warnings[8192];
 static char last_path[64];
@@ -37,7 +38,7 @@ static int load_with(const char *text, void (*warn)(const char *), char *err, si
     close(fd);
     snprintf(last_path, sizeof(last_path), "%s", path);
     warnings[0] = '\0';
-    xvd_config_defaults(&cfg);
+    xvd_config_defaults(&cfg, &xvd_device_types);
     rc = xvd_config_load(&cfg, path, warn, err, errlen);
     unlink(path);
     return rc;
@@ -57,7 +58,7 @@ static void expect_in(const char *haystack, const char *needle, size_t case_inde
 static void test_defaults(void **state)
 {
     (void)state;
-    xvd_config_defaults(&cfg);
+    xvd_config_defaults(&cfg, &xvd_device_types);
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.log_target, XVD_LOG_TARGET_AUTO);
     assert_true(cfg.xenstore);
@@ -366,7 +367,7 @@ static void test_device_spec(void **state)
     (void)state;
     assert_int_equal(xvd_config_parse_device(&dev, "name=disk0,type=block,path=/x.img,"
                                              "base=0x2000000,irq=33,domain=5,memory=foreign",
-                                             err, sizeof(err)), 0);
+                                             &xvd_device_types, err, sizeof(err)), 0);
     assert_string_equal(dev.name, "disk0");
     assert_string_equal(dev.type, "block");
     assert_true(dev.is_static);
@@ -378,12 +379,12 @@ static void test_device_spec(void **state)
 
     /* No name: the caller assigns one. No domain: --domain gives it. */
     assert_int_equal(xvd_config_parse_device(&dev, "type=block,path=/x.img,base=0x2000200,"
-                                             "irq=34", err, sizeof(err)), 0);
+                                             "irq=34", &xvd_device_types, err, sizeof(err)), 0);
     assert_string_equal(dev.name, "");
     assert_true(dev.is_static);
     assert_int_equal(dev.domid, -1);
-    assert_int_equal(xvd_config_parse_device(&dev, "type=i2c,domain=guest1", err,
-                                             sizeof(err)), 0);
+    assert_int_equal(xvd_config_parse_device(&dev, "type=i2c,domain=guest1",
+                                             &xvd_device_types, err, sizeof(err)), 0);
     assert_false(dev.is_static);
     assert_string_equal(dev.domain_name, "guest1");
 }
@@ -411,13 +412,14 @@ static void test_bad_device_spec(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(xvd_config_parse_device(&dev, cases[i].spec, err, sizeof(err)),
-                         -EINVAL);
+        assert_int_equal(xvd_config_parse_device(&dev, cases[i].spec, &xvd_device_types,
+                                                 err, sizeof(err)), -EINVAL);
         expect_in(err, cases[i].expect, i);
     }
     memset(spec, 'x', sizeof(spec) - 1);
     spec[sizeof(spec) - 1] = '\0';
-    assert_int_equal(xvd_config_parse_device(&dev, spec, err, sizeof(err)), -EINVAL);
+    assert_int_equal(xvd_config_parse_device(&dev, spec, &xvd_device_types, err,
+                                             sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "longer than"));
 }
 
@@ -432,7 +434,7 @@ static void test_option_helpers(void **state)
     assert_int_equal(xvd_config_parse_device(&dev, "name=q,type=block,queue-size=512,"
                                              "ro=maybe,hex=0x,neg=-1,big=18446744073709551616,"
                                              "max=18446744073709551615,on=On",
-                                             err, sizeof(err)), 0);
+                                             &xvd_device_types, err, sizeof(err)), 0);
     assert_int_equal(xvd_opt_u64(&dev, "queue-size", 256, 2, 32768, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 512);
     assert_int_equal(xvd_opt_u64(&dev, "absent", 7, 0, 9, &n, err, sizeof(err)), 0);

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "device_type.h"
 #include "log.h"
 #include "scmi_platform.h"
 
@@ -89,7 +90,7 @@ static int load(const char *text, char *err, size_t errlen)
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     snprintf(conf_path, sizeof(conf_path), "%s", path);
-    xvd_config_defaults(&cfg);
+    xvd_config_defaults(&cfg, &xvd_device_types);
     err[0] = '\0';
     rc = xvd_config_load(&cfg, path, NULL, err, errlen);
     if (rc == 0)
