@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ static void usage(FILE *out)
         "  -D, --device SPEC      a device for --domain, repeatable, e.g.\n"
         "                         type=block,path=disk.img,base=0x2000000,irq=33\n"
         "      --no-xenstore      static devices only (dom0less systems)\n"
+        "      --list-keys        every device type's config keys, and exit\n"
         "  -h, --help             this help\n"
         "  -V, --version          version\n\n"
         "Without --domain, devices come from xenstore (xl domain configs) and\n"
@@ -79,9 +81,43 @@ static void usage(FILE *out)
         "See xenvirtiod(8) and xenvirtiod.conf(5).\n");
 }
 
+/* "TYPE KEY VALUES DOC", one key a line, from the types' key tables. */
+static void list_keys(FILE *out)
+{
+    for (unsigned t = 0; t < xvd_device_types.nr; t++) {
+        const struct xvd_device_type *type = xvd_device_types.types[t];
+
+        for (unsigned i = 0; i < type->nr_keys; i++) {
+            const struct xvd_key *k = &type->keys[i];
+            char values[128];
+
+            switch (k->kind) {
+            case XVD_KEY_TEXT:
+                snprintf(values, sizeof(values), "%s", k->required ? "required" : "text");
+                break;
+            case XVD_KEY_BOOL:
+                snprintf(values, sizeof(values), "yes|no, default %s", k->def ? "yes" : "no");
+                break;
+            case XVD_KEY_U64:
+            case XVD_KEY_POW2:
+                snprintf(values, sizeof(values), "%" PRIu64 "..%" PRIu64 "%s, default %" PRIu64,
+                         k->min, k->max, k->kind == XVD_KEY_POW2 ? " power of two" : "",
+                         k->def);
+                break;
+            case XVD_KEY_CHOICE:
+                snprintf(values, sizeof(values), "%s, default %.*s", k->choices,
+                         (int)strcspn(xvd_key_choice(k, (unsigned)k->def), "|"),
+                         xvd_key_choice(k, (unsigned)k->def));
+                break;
+            }
+            fprintf(out, "%s %s (%s) %s\n", type->name, k->name, values, k->doc);
+        }
+    }
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
-    enum { OPT_LOG_LEVEL = 256, OPT_LOG_TARGET, OPT_NO_XENSTORE };
+    enum { OPT_LOG_LEVEL = 256, OPT_LOG_TARGET, OPT_NO_XENSTORE, OPT_LIST_KEYS };
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' },
         { "foreground", no_argument, NULL, 'f' },
@@ -90,6 +126,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
         { "domain", required_argument, NULL, 'd' },
         { "device", required_argument, NULL, 'D' },
         { "no-xenstore", no_argument, NULL, OPT_NO_XENSTORE },
+        { "list-keys", no_argument, NULL, OPT_LIST_KEYS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -140,6 +177,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
         case OPT_NO_XENSTORE:
             d->no_xenstore = true;
             break;
+        case OPT_LIST_KEYS:
+            list_keys(stdout);
+            exit(0);
         case 'h':
             usage(stdout);
             exit(0);

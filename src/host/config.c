@@ -953,6 +953,17 @@ static int choice_index(const char *choices, const char *v)
     return -1;
 }
 
+const char *xvd_key_choice(const struct xvd_key *key, unsigned i)
+{
+    const char *c = key->choices;
+
+    while (i-- && *c) {
+        c += strcspn(c, "|");
+        c += *c == '|';
+    }
+    return c;
+}
+
 /* "a|b|c" -> "a, b or c", for messages. */
 static const char *choice_list(const char *choices, char *buf, size_t len)
 {

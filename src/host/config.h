@@ -154,6 +154,8 @@ union xvd_key_value {
 int xvd_keys_parse(const struct xvd_key *keys, unsigned nr, const char *type,
                    const struct xvd_device_conf *dev, union xvd_key_value *values,
                    char *err, size_t errlen);
+/* A choice key's i-th choice: the rest of 'choices' from it ("b|c"). */
+const char *xvd_key_choice(const struct xvd_key *key, unsigned i);
 /* "device NAME: key 'K': bad value 'V' (why)" into err; returns -EINVAL. */
 int xvd_key_error(const struct xvd_device_conf *dev, const char *key,
                   char *err, size_t errlen, const char *fmt, ...)
