@@ -458,6 +458,62 @@ static void test_option_helpers(void **state)
     assert_true(b);
 }
 
+/* One table of every key kind, read by the one checker. */
+static void test_key_table(void **state)
+{
+    enum { K_PATH, K_RO, K_SIZE, K_DEPTH, K_CACHE, NR_K };
+    static const struct xvd_key keys[NR_K] = {
+        [K_PATH] = { "path", XVD_KEY_TEXT, .required = true, .doc = "a file" },
+        [K_RO] = { "readonly", XVD_KEY_BOOL, .def = true, .doc = "no writes" },
+        [K_SIZE] = { "queue-size", XVD_KEY_POW2, .def = 64, .min = 2, .max = 1024,
+                     .doc = "ring size" },
+        [K_DEPTH] = { "depth", XVD_KEY_U64, .def = 3, .min = 1, .max = 9, .doc = "depth" },
+        [K_CACHE] = { "cache", XVD_KEY_CHOICE, .def = 1, .choices = "none|back|through",
+                      .doc = "cache" },
+    };
+    static const struct { const char *spec, *err; } bad[] = {
+        { "type=t", "device : key 'path': missing" },
+        { "type=t,path=/x,read-only=yes", "device : key 'read-only': unknown for type t" },
+        { "type=t,path=/x,readonly=2", "device : key 'readonly': bad value '2' (must be yes|no)" },
+        { "type=t,path=/x,queue-size=96",
+          "device : key 'queue-size': bad value '96' (not a power of two)" },
+        { "type=t,path=/x,queue-size=2048",
+          "device : key 'queue-size': bad value '2048' (must be 2..1024)" },
+        { "type=t,path=/x,depth=0", "device : key 'depth': bad value '0' (must be 1..9)" },
+        { "type=t,path=/x,cache=front",
+          "device : key 'cache': bad value 'front' (none, back or through)" },
+    };
+    union xvd_key_value v[NR_K];
+    struct xvd_device_conf dev;
+    char err[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(xvd_config_parse_device(&dev, bad[i].spec, &xvd_device_types,
+                                                 err, sizeof(err)), 0);
+        assert_int_equal(xvd_keys_parse(keys, NR_K, "t", &dev, v, err, sizeof(err)),
+                         -EINVAL);
+        assert_string_equal(err, bad[i].err);
+    }
+    assert_int_equal(xvd_config_parse_device(&dev, "type=t,path=/x", &xvd_device_types,
+                                             err, sizeof(err)), 0);
+    assert_int_equal(xvd_keys_parse(keys, NR_K, "t", &dev, v, err, sizeof(err)), 0);
+    assert_string_equal(v[K_PATH].text, "/x");
+    assert_true(v[K_RO].on);
+    assert_int_equal(v[K_SIZE].n, 64);
+    assert_int_equal(v[K_DEPTH].n, 3);
+    assert_int_equal(v[K_CACHE].n, 1);
+    assert_string_equal(xvd_key_choice(&keys[K_CACHE], 2), "through");
+    assert_int_equal(xvd_config_parse_device(&dev, "type=t,path=/y,readonly=no,queue-size=0x400,"
+                                             "depth=9,cache=through", &xvd_device_types,
+                                             err, sizeof(err)), 0);
+    assert_int_equal(xvd_keys_parse(keys, NR_K, "t", &dev, v, err, sizeof(err)), 0);
+    assert_false(v[K_RO].on);
+    assert_int_equal(v[K_SIZE].n, 1024);
+    assert_int_equal(v[K_DEPTH].n, 9);
+    assert_int_equal(v[K_CACHE].n, 2);
+}
+
 /* The shipped example loads as it is, and with every commented-out
  * section and key enabled. */
 static void test_example_file(void **state)
@@ -514,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_device_spec),
         cmocka_unit_test(test_bad_device_spec),
         cmocka_unit_test(test_option_helpers),
+        cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_example_file),
     };
 

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "blk_dev.h"
+#include "config.h"
 #include "device_type.h"
 #include "i2c_dev.h"
 #include "scmi_dev.h"
@@ -26,10 +28,60 @@ static void test_find(void **state)
     assert_int_equal(xvd_block_type.virtio_id, XV_ID_BLOCK);
 }
 
+static bool power_of_two(uint64_t n)
+{
+    return n && !(n & (n - 1));
+}
+
+/* Every type's key table is one the checker and the man page test can
+ * trust: unique names, a line of doc, defaults inside their bounds. */
+static void test_key_tables(void **state)
+{
+    (void)state;
+    for (unsigned t = 0; t < xvd_device_types.nr; t++) {
+        const struct xvd_device_type *type = xvd_device_types.types[t];
+
+        assert_non_null(type->keys);
+        for (unsigned i = 0; i < type->nr_keys; i++) {
+            const struct xvd_key *k = &type->keys[i];
+
+            assert_non_null(k->name);
+            if (!k->doc || !k->doc[0])
+                fail_msg("%s key %s: no doc", type->name, k->name);
+            for (unsigned j = 0; j < i; j++)
+                if (strcmp(type->keys[j].name, k->name) == 0)
+                    fail_msg("%s key %s: listed twice", type->name, k->name);
+            if (k->kind == XVD_KEY_U64 || k->kind == XVD_KEY_POW2)
+                if (k->def < k->min || k->def > k->max)
+                    fail_msg("%s key %s: default outside its bounds", type->name, k->name);
+            if (k->kind == XVD_KEY_POW2 && !power_of_two(k->def))
+                fail_msg("%s key %s: default not a power of two", type->name, k->name);
+            if (k->kind == XVD_KEY_CHOICE && !xvd_key_choice(k, (unsigned)k->def)[0])
+                fail_msg("%s key %s: default not one of its choices", type->name, k->name);
+        }
+    }
+}
+
+/* A section kind belongs to one type. */
+static void test_sections_unique(void **state)
+{
+    (void)state;
+    for (unsigned t = 0; t < xvd_device_types.nr; t++)
+        for (unsigned i = 0; i < xvd_device_types.types[t]->nr_sections; i++)
+            for (unsigned u = 0; u <= t; u++)
+                for (unsigned j = 0; j < (u == t ? i : xvd_device_types.types[u]->nr_sections); j++)
+                    if (strcmp(xvd_device_types.types[t]->sections[i].kind,
+                               xvd_device_types.types[u]->sections[j].kind) == 0)
+                        fail_msg("section [%s] twice",
+                                 xvd_device_types.types[t]->sections[i].kind);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_key_tables),
+        cmocka_unit_test(test_sections_unique),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
