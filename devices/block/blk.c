@@ -60,16 +60,14 @@ static bool is_power_of_two(uint32_t x)
     return x != 0 && (x & (x - 1)) == 0;
 }
 
-static void blk_queue_work(struct xv_device *dev, unsigned queue);
+static const struct xv_device_ops blk_ops;
 
 struct xv_blk *xv_blk_from_device(struct xv_device *dev)
 {
-    /* Only our template's queue_work proves dev->ops is an xv_blk's. */
-    if (!dev || !dev->ops || dev->ops->queue_work != blk_queue_work)
+    /* Every xv_blk's device shares blk_ops: it proves dev->priv is one. */
+    if (!dev || dev->ops != &blk_ops)
         return NULL;
-    /* blk->ops is not const; only the core's view of it is. */
-    return xv_container_of((struct xv_device_ops *)(uintptr_t)dev->ops,
-                           struct xv_blk, ops);
+    return dev->priv;
 }
 
 /*
@@ -93,13 +91,13 @@ static void build_config(struct xv_blk *blk)
      * writeback cache; with it, the field is the mode the driver chose. */
     c[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
     put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
-    if (blk->ops.features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
+    if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
         put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, p->max_discard_sectors);
         put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
         put_le32(c + VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
                  s->blk_size >> VIRTIO_BLK_SECTOR_SHIFT);
     }
-    if (blk->ops.features & XV_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES)) {
+    if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES)) {
         put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
                  p->max_write_zeroes_sectors);
         put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, p->max_write_zeroes_seg);
@@ -122,7 +120,7 @@ static void blk_config_read(struct xv_device *dev, uint32_t off, void *buf,
 
 static bool negotiated(const struct xv_blk *blk, unsigned bit)
 {
-    return (blk->ops.features & XV_FEATURE(bit)) &&
+    return (blk->dev->features & XV_FEATURE(bit)) &&
            xv_device_has_feature(blk->dev, bit);
 }
 
@@ -679,10 +677,9 @@ static bool blk_features_ok(struct xv_device *dev, uint64_t features)
     return true;
 }
 
-static const struct xv_device_ops xv_blk_ops_template = {
+static const struct xv_device_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = XV_ID_BLOCK,
-    .num_queues = 1,
     .config_size = XV_BLK_CONFIG_SIZE,
     .config_read = blk_config_read,
     .config_write = blk_config_write,
@@ -744,6 +741,7 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
 {
     const struct xv_blk_storage_ops *ops = storage ? storage->ops : NULL;
     unsigned nq = params && params->num_queues ? params->num_queues : 1;
+    struct xv_device_config config;
     int ret;
 
     if (!blk || !dev || !params || !ops || !ops->read || !ops->write ||
@@ -763,15 +761,17 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
     }
 
     memset(blk, 0, sizeof(*blk));
-    blk->ops = xv_blk_ops_template;
-    blk->ops.queue_max_size = params->queue_size;
     blk->storage = *storage;
     blk->params = *params;
     if (blk->params.max_requests_per_call == 0)
         blk->params.max_requests_per_call = params->queue_size;
     blk->params.num_queues = (uint16_t)nq;
-    blk->ops.num_queues = (uint16_t)nq;
-    blk->ops.features = features_for(storage, &blk->params);
+    config = (struct xv_device_config){
+        .features = features_for(storage, &blk->params),
+        .num_queues = (uint16_t)nq,
+        .queue_max_size = params->queue_size,
+        .priv = blk,
+    };
     /* No cache to write back without a flush: the field then says 0. */
     blk->params.writeback = params->writeback && ops->flush;
     blk->writeback = blk->params.writeback;
@@ -789,16 +789,19 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
         reqs[i].vq = &blk->vqs[reqs[i].queue];
         reqs[i].busy = false;
     }
-    build_config(blk);
-    ret = xv_device_init(dev, &blk->ops, platform, blk->vqs);
-    if (ret < 0)
+    ret = xv_device_init(dev, &blk_ops, &config, platform, blk->vqs);
+    if (ret < 0) {
         blk->dev = NULL;
-    return ret;
+        return ret;
+    }
+    /* After init: the config space shows the features dev now offers. */
+    build_config(blk);
+    return 0;
 }
 
 uint64_t xv_blk_features(const struct xv_blk *blk)
 {
-    return blk->ops.features;
+    return blk->dev->features;
 }
 
 unsigned xv_blk_in_flight(const struct xv_blk *blk)

@@ -70,7 +70,7 @@ static void set_used_elem(struct xv_vq *vq, uint16_t slot, uint32_t id,
 static bool ring_config_valid(const struct xv_vq *vq)
 {
     return is_power_of_two(vq->num) &&
-           vq->num <= vq->dev->ops->queue_max_size &&
+           vq->num <= vq->dev->queue_max_size &&
            (vq->desc_addr & 15) == 0 && (vq->avail_addr & 1) == 0 &&
            (vq->used_addr & 3) == 0;
 }
