@@ -19,41 +19,13 @@
 #include <string.h>
 
 #include "blk.h"
+#include "xv/wire.h"
 
 #define HDR_BYTES       16u     /* struct virtio_blk_outhdr on the wire */
 #define RANGE_BYTES     16u     /* struct virtio_blk_discard_write_zeroes */
 #define DEFAULT_BATCH   64u
 /* execute(): the storage accepted the request, it completes it later. */
 #define STATUS_PENDING  0x100
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (unsigned i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
 
 static bool is_power_of_two(uint32_t x)
 {
@@ -80,27 +52,29 @@ static void build_config(struct xv_blk *blk)
     uint8_t *c = blk->config;
 
     memset(c, 0, sizeof(blk->config));
-    put_le64(c + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
-    put_le32(c + VIRTIO_BLK_CFG_SIZE_MAX, p->size_max);
-    put_le32(c + VIRTIO_BLK_CFG_SEG_MAX, p->seg_max);
-    put_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, s->blk_size);
+    xv_store_le64(c + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
+    xv_store_le32(c + VIRTIO_BLK_CFG_SIZE_MAX, p->size_max);
+    xv_store_le32(c + VIRTIO_BLK_CFG_SEG_MAX, p->seg_max);
+    xv_store_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, s->blk_size);
     c[VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP] = s->physical_block_exp;
-    put_le16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, s->min_io_size);
-    put_le32(c + VIRTIO_BLK_CFG_OPT_IO_SIZE, s->opt_io_size);
+    xv_store_le16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, s->min_io_size);
+    xv_store_le32(c + VIRTIO_BLK_CFG_OPT_IO_SIZE, s->opt_io_size);
     /* Without CONFIG_WCE a driver that negotiated FLUSH assumes a
      * writeback cache; with it, the field is the mode the driver chose. */
     c[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
-    put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
+    xv_store_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
     if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
-        put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, p->max_discard_sectors);
-        put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
-        put_le32(c + VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
-                 s->blk_size >> VIRTIO_BLK_SECTOR_SHIFT);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS,
+                      p->max_discard_sectors);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
+        xv_store_le32(c + VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
+                      s->blk_size >> VIRTIO_BLK_SECTOR_SHIFT);
     }
     if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES)) {
-        put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
-                 p->max_write_zeroes_sectors);
-        put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, p->max_write_zeroes_seg);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
+                      p->max_write_zeroes_sectors);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG,
+                      p->max_write_zeroes_seg);
         c[VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP] = p->write_zeroes_may_unmap;
     }
 }
@@ -338,9 +312,9 @@ static uint8_t do_ranges(struct xv_blk *blk, struct xv_blk_req *req)
             if (xv_chain_read(&req->chain, HDR_BYTES + i * RANGE_BYTES, raw,
                               RANGE_BYTES) != RANGE_BYTES)
                 return VIRTIO_BLK_S_IOERR;
-            sector = get_le64(raw);
-            num = get_le32(raw + 8);
-            flags = get_le32(raw + 12);
+            sector = xv_load_le64(raw);
+            num = xv_load_le32(raw + 8);
+            flags = xv_load_le32(raw + 12);
             /* virtio 1.2 §5.2.6.2: unknown flags, or unmap on a discard,
              * are UNSUPP; sizes beyond the advertised limits are IOERR. */
             if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
@@ -410,8 +384,8 @@ static int execute(struct xv_blk *blk, struct xv_blk_req *req)
         blk->stats.malformed++;
         return VIRTIO_BLK_S_IOERR;
     }
-    req->type = get_le32(raw);
-    req->sector = get_le64(raw + 8);    /* ioprio (raw + 4) is a hint */
+    req->type = xv_load_le32(raw);
+    req->sector = xv_load_le64(raw + 8);    /* ioprio (raw + 4) is a hint */
 
     switch (req->type) {
     case VIRTIO_BLK_T_IN:
@@ -813,6 +787,6 @@ void xv_blk_set_capacity(struct xv_blk *blk, uint64_t capacity)
 {
     blk->storage.capacity = capacity;
     blk->capacity_sectors = capacity >> VIRTIO_BLK_SECTOR_SHIFT;
-    put_le64(blk->config + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
+    xv_store_le64(blk->config + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
     xv_device_config_changed(blk->dev);
 }

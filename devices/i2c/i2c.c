@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "i2c.h"
+#include "xv/wire.h"
 
 #define NO_ADDR         0xffffu
 #define DEFAULT_BATCH   64u
@@ -163,8 +164,7 @@ static uint32_t parse(struct xv_i2c *i2c, unsigned idx)
         report(i2c, XV_I2C_EV_MALFORMED, NO_ADDR);
         return 0;
     }
-    flags = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
-            (uint32_t)raw[7] << 24;
+    flags = xv_load_le32(raw + 4);
     read = flags & VIRTIO_I2C_FLAGS_M_RD;
     /* Reserved flag bits must be zero: a driver setting them expects a
      * meaning we don't implement. The grouping still holds. */
@@ -172,7 +172,7 @@ static uint32_t parse(struct xv_i2c *i2c, unsigned idx)
         report(i2c, XV_I2C_EV_MALFORMED, NO_ADDR);
         return flags;
     }
-    if (xv_i2c_decode_addr((uint16_t)(raw[0] | raw[1] << 8), &addr, &ten_bit) < 0) {
+    if (xv_i2c_decode_addr(xv_load_le16(raw), &addr, &ten_bit) < 0) {
         report(i2c, XV_I2C_EV_BAD_ADDR, NO_ADDR);
         return flags;
     }
