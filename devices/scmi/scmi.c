@@ -559,12 +559,12 @@ void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
     const struct xv_scmi_agent *caller = server->caller;
 
     server->caller = agent;
-    xv_scmi_clock_drop(server, agent);
-    xv_scmi_reset_drop(server, agent);
-    xv_scmi_power_drop(server, agent);
-    xv_scmi_perf_drop(server, agent);
-    xv_scmi_voltage_drop(server, agent);
-    xv_scmi_sensor_drop(server, agent);
+    for (unsigned stage = 0; stage < XV_SCMI_DROP_STAGES; stage++) {
+        for (unsigned i = 0; i < NR_PROTOCOLS; i++) {
+            if (protocols[i]->drop && protocols[i]->drop_stage == stage)
+                protocols[i]->drop(server, agent);
+        }
+    }
     memset(agent->notify, 0, sizeof(agent->notify));
     agent->base_error_notify = false;
     p2a_clear(agent);
