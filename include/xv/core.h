@@ -188,13 +188,16 @@ struct xv_chain {
     bool mapped;
 };
 
-/* Per-device transport state. Embed in the device's own state. */
+/* Per-device transport state, in the embedder's storage: embed it in the
+ * device's own state (and find that with xv_container_of), or, where the
+ * embedder owns it apart from the device (the protocol engines under
+ * devices/), let the device find its state through priv. */
 struct xv_device {
     const struct xv_device_ops *ops;
     const struct xv_platform *platform;
     struct xv_vq *vqs;          /* num_queues entries, embedder storage */
     /* From struct xv_device_config: fixed until the next init. */
-    uint64_t features;
+    uint64_t features;          /* device-type bits offered */
     uint16_t num_queues;
     uint16_t queue_max_size;
     void *priv;
