@@ -9,25 +9,31 @@ out=${1:-$top/build}/freestanding
 mkdir -p "$out"
 allowed='^(memcpy|memset|memmove|memcmp)$'
 status=0
-# The SCMI server engine: everything in devices/scmi/ but the daemon's glue.
-scmi_engine=()
-for name in scmi scmi_base scmi_clock scmi_reset scmi_power scmi_perf \
-            scmi_voltage scmi_sensor scmi_virtio; do
-    scmi_engine+=("$top/devices/scmi/$name.c")
-done
+# The core (every file of src/core) and every device's portable protocol
+# engine (devices/engines.list, as the build reads it).
+core=("$top"/src/core/*.c)
+engines=()
+includes=(-I"$top/include")
+while read -r path; do
+    case $path in ''|'#'*) continue ;; esac
+    engines+=("$top/devices/$path")
+    folder=-I"$top/devices/${path%%/*}"
+    case " ${includes[*]} " in *" $folder "*) ;; *) includes+=("$folder") ;; esac
+done < "$top/devices/engines.list"
 for target in "cortex-r5 -mthumb" "cortex-m4 -mthumb"; do
     cpu=${target%% *}
     objs=()
-    # The core plus every device's portable protocol engine.
-    for src in "$top"/src/core/*.c "$top"/devices/block/blk.c "$top"/devices/i2c/i2c.c \
-               "${scmi_engine[@]}"; do
+    core_objs=()
+    for src in "${core[@]}" "${engines[@]}"; do
         obj="$out/$cpu-$(basename "${src%.c}").o"
         # shellcheck disable=SC2086
         arm-none-eabi-gcc -mcpu=$target -Os -std=c11 -ffreestanding -nostdlib \
-            -Wall -Wextra -Werror -I"$top/include" -I"$top/devices/block" -I"$top/devices/i2c" -I"$top/devices/scmi" -c "$src" -o "$obj"
+            -Wall -Wextra -Werror "${includes[@]}" -c "$src" -o "$obj"
         objs+=("$obj")
+        if [[ $src == "$top"/src/core/* ]]; then
+            core_objs+=("$obj")
+        fi
     done
-    core_objs=("$out/$cpu"-{device,mmio,virtqueue,fault}.o)
     arm-none-eabi-ld -r "${core_objs[@]}" -o "$out/$cpu-core-only.o"
     core_text=$(arm-none-eabi-size -A "$out/$cpu-core-only.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s}')
     arm-none-eabi-ld -r "${objs[@]}" -o "$out/$cpu-core.o"

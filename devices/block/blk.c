@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "blk.h"
+#include "xv/wire.h"
 
 #define HDR_BYTES       16u     /* struct virtio_blk_outhdr on the wire */
 #define RANGE_BYTES     16u     /* struct virtio_blk_discard_write_zeroes */
@@ -26,50 +27,19 @@
 /* execute(): the storage accepted the request, it completes it later. */
 #define STATUS_PENDING  0x100
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (unsigned i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 static bool is_power_of_two(uint32_t x)
 {
     return x != 0 && (x & (x - 1)) == 0;
 }
 
-static void blk_queue_work(struct xv_device *dev, unsigned queue);
+static const struct xv_device_ops blk_ops;
 
 struct xv_blk *xv_blk_from_device(struct xv_device *dev)
 {
-    /* Only our template's queue_work proves dev->ops is an xv_blk's. */
-    if (!dev || !dev->ops || dev->ops->queue_work != blk_queue_work)
+    /* Every xv_blk's device shares blk_ops: it proves dev->priv is one. */
+    if (!dev || dev->ops != &blk_ops)
         return NULL;
-    /* blk->ops is not const; only the core's view of it is. */
-    return xv_container_of((struct xv_device_ops *)(uintptr_t)dev->ops,
-                           struct xv_blk, ops);
+    return dev->priv;
 }
 
 /*
@@ -82,27 +52,29 @@ static void build_config(struct xv_blk *blk)
     uint8_t *c = blk->config;
 
     memset(c, 0, sizeof(blk->config));
-    put_le64(c + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
-    put_le32(c + VIRTIO_BLK_CFG_SIZE_MAX, p->size_max);
-    put_le32(c + VIRTIO_BLK_CFG_SEG_MAX, p->seg_max);
-    put_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, s->blk_size);
+    xv_store_le64(c + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
+    xv_store_le32(c + VIRTIO_BLK_CFG_SIZE_MAX, p->size_max);
+    xv_store_le32(c + VIRTIO_BLK_CFG_SEG_MAX, p->seg_max);
+    xv_store_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, s->blk_size);
     c[VIRTIO_BLK_CFG_PHYSICAL_BLOCK_EXP] = s->physical_block_exp;
-    put_le16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, s->min_io_size);
-    put_le32(c + VIRTIO_BLK_CFG_OPT_IO_SIZE, s->opt_io_size);
+    xv_store_le16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, s->min_io_size);
+    xv_store_le32(c + VIRTIO_BLK_CFG_OPT_IO_SIZE, s->opt_io_size);
     /* Without CONFIG_WCE a driver that negotiated FLUSH assumes a
      * writeback cache; with it, the field is the mode the driver chose. */
     c[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
-    put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
-    if (blk->ops.features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
-        put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, p->max_discard_sectors);
-        put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
-        put_le32(c + VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
-                 s->blk_size >> VIRTIO_BLK_SECTOR_SHIFT);
+    xv_store_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, p->num_queues);
+    if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_DISCARD)) {
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS,
+                      p->max_discard_sectors);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, p->max_discard_seg);
+        xv_store_le32(c + VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT,
+                      s->blk_size >> VIRTIO_BLK_SECTOR_SHIFT);
     }
-    if (blk->ops.features & XV_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES)) {
-        put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
-                 p->max_write_zeroes_sectors);
-        put_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, p->max_write_zeroes_seg);
+    if (blk->dev->features & XV_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES)) {
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
+                      p->max_write_zeroes_sectors);
+        xv_store_le32(c + VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG,
+                      p->max_write_zeroes_seg);
         c[VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP] = p->write_zeroes_may_unmap;
     }
 }
@@ -122,7 +94,7 @@ static void blk_config_read(struct xv_device *dev, uint32_t off, void *buf,
 
 static bool negotiated(const struct xv_blk *blk, unsigned bit)
 {
-    return (blk->ops.features & XV_FEATURE(bit)) &&
+    return (blk->dev->features & XV_FEATURE(bit)) &&
            xv_device_has_feature(blk->dev, bit);
 }
 
@@ -340,9 +312,9 @@ static uint8_t do_ranges(struct xv_blk *blk, struct xv_blk_req *req)
             if (xv_chain_read(&req->chain, HDR_BYTES + i * RANGE_BYTES, raw,
                               RANGE_BYTES) != RANGE_BYTES)
                 return VIRTIO_BLK_S_IOERR;
-            sector = get_le64(raw);
-            num = get_le32(raw + 8);
-            flags = get_le32(raw + 12);
+            sector = xv_load_le64(raw);
+            num = xv_load_le32(raw + 8);
+            flags = xv_load_le32(raw + 12);
             /* virtio 1.2 §5.2.6.2: unknown flags, or unmap on a discard,
              * are UNSUPP; sizes beyond the advertised limits are IOERR. */
             if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
@@ -412,8 +384,8 @@ static int execute(struct xv_blk *blk, struct xv_blk_req *req)
         blk->stats.malformed++;
         return VIRTIO_BLK_S_IOERR;
     }
-    req->type = get_le32(raw);
-    req->sector = get_le64(raw + 8);    /* ioprio (raw + 4) is a hint */
+    req->type = xv_load_le32(raw);
+    req->sector = xv_load_le64(raw + 8);    /* ioprio (raw + 4) is a hint */
 
     switch (req->type) {
     case VIRTIO_BLK_T_IN:
@@ -679,10 +651,9 @@ static bool blk_features_ok(struct xv_device *dev, uint64_t features)
     return true;
 }
 
-static const struct xv_device_ops xv_blk_ops_template = {
+static const struct xv_device_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = XV_ID_BLOCK,
-    .num_queues = 1,
     .config_size = XV_BLK_CONFIG_SIZE,
     .config_read = blk_config_read,
     .config_write = blk_config_write,
@@ -744,6 +715,7 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
 {
     const struct xv_blk_storage_ops *ops = storage ? storage->ops : NULL;
     unsigned nq = params && params->num_queues ? params->num_queues : 1;
+    struct xv_device_config config;
     int ret;
 
     if (!blk || !dev || !params || !ops || !ops->read || !ops->write ||
@@ -763,15 +735,17 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
     }
 
     memset(blk, 0, sizeof(*blk));
-    blk->ops = xv_blk_ops_template;
-    blk->ops.queue_max_size = params->queue_size;
     blk->storage = *storage;
     blk->params = *params;
     if (blk->params.max_requests_per_call == 0)
         blk->params.max_requests_per_call = params->queue_size;
     blk->params.num_queues = (uint16_t)nq;
-    blk->ops.num_queues = (uint16_t)nq;
-    blk->ops.features = features_for(storage, &blk->params);
+    config = (struct xv_device_config){
+        .features = features_for(storage, &blk->params),
+        .num_queues = (uint16_t)nq,
+        .queue_max_size = params->queue_size,
+        .priv = blk,
+    };
     /* No cache to write back without a flush: the field then says 0. */
     blk->params.writeback = params->writeback && ops->flush;
     blk->writeback = blk->params.writeback;
@@ -789,16 +763,19 @@ int xv_blk_init(struct xv_blk *blk, struct xv_device *dev,
         reqs[i].vq = &blk->vqs[reqs[i].queue];
         reqs[i].busy = false;
     }
-    build_config(blk);
-    ret = xv_device_init(dev, &blk->ops, platform, blk->vqs);
-    if (ret < 0)
+    ret = xv_device_init(dev, &blk_ops, &config, platform, blk->vqs);
+    if (ret < 0) {
         blk->dev = NULL;
-    return ret;
+        return ret;
+    }
+    /* After init: the config space shows the features dev now offers. */
+    build_config(blk);
+    return 0;
 }
 
 uint64_t xv_blk_features(const struct xv_blk *blk)
 {
-    return blk->ops.features;
+    return blk->dev->features;
 }
 
 unsigned xv_blk_in_flight(const struct xv_blk *blk)
@@ -810,6 +787,6 @@ void xv_blk_set_capacity(struct xv_blk *blk, uint64_t capacity)
 {
     blk->storage.capacity = capacity;
     blk->capacity_sectors = capacity >> VIRTIO_BLK_SECTOR_SHIFT;
-    put_le64(blk->config + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
+    xv_store_le64(blk->config + VIRTIO_BLK_CFG_CAPACITY, blk->capacity_sectors);
     xv_device_config_changed(blk->dev);
 }

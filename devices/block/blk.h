@@ -12,11 +12,11 @@
  *   xv_blk_init(&blk, &dev, &platform, &storage, &params, &req, 1);
  * then drive 'dev' through the core as for any device.
  *
- * The engine finds itself from the struct xv_device through dev->ops,
- * which points at blk->ops (a per-instance copy of a static const
- * template, because the offered features and QueueNumMax depend on the
- * storage and the configuration). The xv_device itself can therefore live
- * wherever the embedder wants it (inside struct xvd_dev for the daemon).
+ * Every xv_blk shares one const struct xv_device_ops; what depends on the
+ * storage and the configuration (offered features, queues, QueueNumMax) is
+ * the struct xv_device's own. The engine finds itself through dev->priv,
+ * so the xv_device can live wherever the embedder wants it (inside struct
+ * xvd_dev for the daemon).
  */
 #ifndef XV_BLK_H
 #define XV_BLK_H
@@ -235,7 +235,6 @@ struct xv_blk_queue {
 };
 
 struct xv_blk {
-    struct xv_device_ops ops;   /* per-instance: see the top of this file */
     struct xv_device *dev;
     struct xv_vq vqs[XV_BLK_MAX_QUEUES];    /* params.num_queues used */
     struct xv_blk_queue queues[XV_BLK_MAX_QUEUES];

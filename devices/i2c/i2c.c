@@ -14,19 +14,19 @@
 #include <string.h>
 
 #include "i2c.h"
+#include "xv/wire.h"
 
 #define NO_ADDR         0xffffu
 #define DEFAULT_BATCH   64u
 
-static void i2c_queue_work(struct xv_device *dev, unsigned queue);
+static const struct xv_device_ops i2c_ops;
 
 struct xv_i2c *xv_i2c_from_device(struct xv_device *dev)
 {
-    /* Only our template's queue_work proves dev->ops is an xv_i2c's. */
-    if (!dev || !dev->ops || dev->ops->queue_work != i2c_queue_work)
+    /* Every xv_i2c's device shares i2c_ops: it proves dev->priv is one. */
+    if (!dev || dev->ops != &i2c_ops)
         return NULL;
-    return xv_container_of((struct xv_device_ops *)(uintptr_t)dev->ops,
-                           struct xv_i2c, ops);
+    return dev->priv;
 }
 
 /*
@@ -164,8 +164,7 @@ static uint32_t parse(struct xv_i2c *i2c, unsigned idx)
         report(i2c, XV_I2C_EV_MALFORMED, NO_ADDR);
         return 0;
     }
-    flags = (uint32_t)raw[4] | (uint32_t)raw[5] << 8 | (uint32_t)raw[6] << 16 |
-            (uint32_t)raw[7] << 24;
+    flags = xv_load_le32(raw + 4);
     read = flags & VIRTIO_I2C_FLAGS_M_RD;
     /* Reserved flag bits must be zero: a driver setting them expects a
      * meaning we don't implement. The grouping still holds. */
@@ -173,7 +172,7 @@ static uint32_t parse(struct xv_i2c *i2c, unsigned idx)
         report(i2c, XV_I2C_EV_MALFORMED, NO_ADDR);
         return flags;
     }
-    if (xv_i2c_decode_addr((uint16_t)(raw[0] | raw[1] << 8), &addr, &ten_bit) < 0) {
+    if (xv_i2c_decode_addr(xv_load_le16(raw), &addr, &ten_bit) < 0) {
         report(i2c, XV_I2C_EV_BAD_ADDR, NO_ADDR);
         return flags;
     }
@@ -390,11 +389,9 @@ static bool i2c_features_ok(struct xv_device *dev, uint64_t features)
     return features & XV_FEATURE(VIRTIO_I2C_F_ZERO_LENGTH_REQUEST);
 }
 
-static const struct xv_device_ops xv_i2c_ops_template = {
+static const struct xv_device_ops i2c_ops = {
     .name = "virtio-i2c",
     .device_id = XV_ID_I2C,
-    .features = XV_FEATURE(VIRTIO_I2C_F_ZERO_LENGTH_REQUEST),
-    .num_queues = 1,
     .config_size = 0,
     .features_ok = i2c_features_ok,
     .reset = i2c_reset,
@@ -416,6 +413,7 @@ int xv_i2c_init(struct xv_i2c *i2c, struct xv_device *dev,
                 const struct xv_i2c_params *params,
                 struct xv_i2c_req *reqs, unsigned nr_reqs)
 {
+    struct xv_device_config config;
     int ret;
 
     if (!i2c || !dev || !bus || !bus->ops || !bus->ops->transfer || !params ||
@@ -426,8 +424,6 @@ int xv_i2c_init(struct xv_i2c *i2c, struct xv_device *dev,
         params->max_transfer == 0)
         return -EINVAL;
     memset(i2c, 0, sizeof(*i2c));
-    i2c->ops = xv_i2c_ops_template;
-    i2c->ops.queue_max_size = params->queue_size;
     i2c->bus = *bus;
     i2c->params = *params;
     if (i2c->params.max_requests_per_call == 0)
@@ -436,7 +432,13 @@ int xv_i2c_init(struct xv_i2c *i2c, struct xv_device *dev,
     i2c->dev = dev;
     i2c->reqs = reqs;
     i2c->nr_reqs = nr_reqs;
-    ret = xv_device_init(dev, &i2c->ops, platform, &i2c->vq);
+    config = (struct xv_device_config){
+        .features = XV_FEATURE(VIRTIO_I2C_F_ZERO_LENGTH_REQUEST),
+        .num_queues = 1,
+        .queue_max_size = params->queue_size,
+        .priv = i2c,
+    };
+    ret = xv_device_init(dev, &i2c_ops, &config, platform, &i2c->vq);
     if (ret < 0)
         i2c->dev = NULL;
     return ret;

@@ -134,7 +134,6 @@ struct xv_i2c_stats {
 };
 
 struct xv_i2c {
-    struct xv_device_ops ops;   /* per-instance copy (queue size) */
     struct xv_device *dev;
     struct xv_vq vq;            /* requestq */
     struct xv_i2c_bus bus;

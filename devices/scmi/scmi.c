@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scmi_private.h"
+#include "xv/wire.h"
 
 static const struct xv_scmi_protocol *const protocols[] = {
     &xv_scmi_base_protocol,
@@ -18,20 +19,6 @@ static const struct xv_scmi_protocol *const protocols[] = {
 };
 
 #define NR_PROTOCOLS (sizeof(protocols) / sizeof(protocols[0]))
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 static size_t name_len(const char *s, size_t max)
 {
@@ -49,7 +36,7 @@ uint32_t xv_scmi_param(const struct xv_scmi_msg *m, unsigned i)
 {
     if ((size_t)i * 4 + 4 > m->params_len)
         return 0;
-    return get_le32(m->params + (size_t)i * 4);
+    return xv_load_le32(m->params + (size_t)i * 4);
 }
 
 size_t xv_scmi_out_room(const struct xv_scmi_msg *m)
@@ -84,7 +71,7 @@ bool xv_scmi_put_u32(struct xv_scmi_msg *m, uint32_t v)
 {
     uint8_t b[4];
 
-    put_le32(b, v);
+    xv_store_le32(b, v);
     return xv_scmi_put_bytes(m, b, sizeof(b));
 }
 
@@ -180,7 +167,7 @@ static void put_words(uint8_t *dst, const void *payload, size_t len)
     const uint32_t *w = payload;
 
     for (size_t i = 0; i < len / 4; i++)
-        put_le32(dst + i * 4, w[i]);
+        xv_store_le32(dst + i * 4, w[i]);
 }
 
 static int p2a_send(struct xv_scmi_agent *agent, uint32_t hdr,
@@ -190,7 +177,7 @@ static int p2a_send(struct xv_scmi_agent *agent, uint32_t hdr,
 
     if (!agent->p2a || len > XV_SCMI_MAX_PAYLOAD)
         return -EINVAL;
-    put_le32(msg, hdr);
+    xv_store_le32(msg, hdr);
     put_words(msg + 4, payload, len);
     return agent->p2a(agent->p2a_opaque, msg, len + 4);
 }
@@ -211,7 +198,7 @@ static void p2a_store(struct xv_scmi_agent *agent, uint8_t *dst, uint16_t *len,
                       uint32_t *seq, uint32_t hdr, const void *payload,
                       size_t n)
 {
-    put_le32(dst, hdr);
+    xv_store_le32(dst, hdr);
     put_words(dst + 4, payload, n);
     *len = (uint16_t)(n + 4);
     *seq = agent->p2a_seq++;
@@ -572,12 +559,12 @@ void xv_scmi_agent_drop_votes(struct xv_scmi_server *server,
     const struct xv_scmi_agent *caller = server->caller;
 
     server->caller = agent;
-    xv_scmi_clock_drop(server, agent);
-    xv_scmi_reset_drop(server, agent);
-    xv_scmi_power_drop(server, agent);
-    xv_scmi_perf_drop(server, agent);
-    xv_scmi_voltage_drop(server, agent);
-    xv_scmi_sensor_drop(server, agent);
+    for (unsigned stage = 0; stage < XV_SCMI_DROP_STAGES; stage++) {
+        for (unsigned i = 0; i < NR_PROTOCOLS; i++) {
+            if (protocols[i]->drop && protocols[i]->drop_stage == stage)
+                protocols[i]->drop(server, agent);
+        }
+    }
     memset(agent->notify, 0, sizeof(agent->notify));
     agent->base_error_notify = false;
     p2a_clear(agent);
@@ -664,7 +651,7 @@ size_t xv_scmi_handle(struct xv_scmi_server *server,
     memset(&m, 0, sizeof(m));
     m.server = server;
     m.agent = agent;
-    m.hdr = get_le32(in);
+    m.hdr = xv_load_le32(in);
     m.params = in + 4;
     m.params_len = req_len - 4;
     m.out = out + 8;
@@ -681,8 +668,8 @@ size_t xv_scmi_handle(struct xv_scmi_server *server,
             status = SCMI_COMMS_ERROR;
     }
     agent->messages++;
-    put_le32(out, m.hdr);
-    put_le32(out + 4, (uint32_t)status);
+    xv_store_le32(out, m.hdr);
+    xv_store_le32(out + 4, (uint32_t)status);
     if (status != SCMI_SUCCESS) {
         agent->errors++;
         if (server->event)

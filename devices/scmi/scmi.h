@@ -381,7 +381,6 @@ struct xv_scmi_dev_params {
 };
 
 struct xv_scmi_dev {
-    struct xv_device_ops ops;   /* per-instance copy (queue size, p2a) */
     struct xv_device *dev;
     struct xv_vq vqs[2];
     struct xv_scmi_server *server;

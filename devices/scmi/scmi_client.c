@@ -24,6 +24,7 @@
 #include "device_type.h"
 #include "scmi.h"
 #include "scmi_platform.h"
+#include "xv/wire.h"
 
 #define DEFAULT_SOCKET "/run/xenvirtiod/scmi.sock"
 #define DEFAULT_CONFIG "/etc/xen/xenvirtiod.conf"
@@ -40,18 +41,6 @@ static const char *status_name(int32_t s)
     };
 
     return s <= 0 && s >= -10 ? names[-s] : "UNKNOWN";
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
 }
 
 static int io_all(bool out, uint8_t *buf, size_t len)
@@ -72,9 +61,9 @@ static int io_all(bool out, uint8_t *buf, size_t len)
 static int exchange(const uint8_t *msg, size_t len, uint8_t *reply, size_t cap)
 {
     uint8_t frame[4 + XV_SCMI_MAX_MSG];
-    uint32_t want = get32(msg);
+    uint32_t want = xv_load_le32(msg);
 
-    put32(frame, (uint32_t)len);
+    xv_store_le32(frame, (uint32_t)len);
     memcpy(frame + 4, msg, len);
     if (io_all(true, frame, 4 + len) < 0)
         return -1;
@@ -84,13 +73,13 @@ static int exchange(const uint8_t *msg, size_t len, uint8_t *reply, size_t cap)
 
         if (io_all(false, hdr, 4) < 0)
             return -1;
-        n = get32(hdr);
+        n = xv_load_le32(hdr);
         if (n < 4 || n > cap || io_all(false, reply, n) < 0)
             return -1;
-        if (SCMI_HDR_TYPE(get32(reply)) == SCMI_MSG_TYPE_COMMAND &&
-            SCMI_HDR_TOKEN(get32(reply)) == SCMI_HDR_TOKEN(want))
+        if (SCMI_HDR_TYPE(xv_load_le32(reply)) == SCMI_MSG_TYPE_COMMAND &&
+            SCMI_HDR_TOKEN(xv_load_le32(reply)) == SCMI_HDR_TOKEN(want))
             return (int)n;
-        printf("p2a: header %#x, %u bytes\n", get32(reply), n);
+        printf("p2a: header %#x, %u bytes\n", xv_load_le32(reply), n);
     }
 }
 
@@ -104,15 +93,15 @@ static const uint8_t *command(uint8_t proto, uint8_t id, const uint32_t *params,
     int32_t status;
     int len;
 
-    put32(msg, SCMI_HDR(id, 0, proto, token++ & 0x3ff));
+    xv_store_le32(msg, SCMI_HDR(id, 0, proto, token++ & 0x3ff));
     for (unsigned i = 0; i < n; i++)
-        put32(msg + 4 + 4 * i, params[i]);
+        xv_store_le32(msg + 4 + 4 * i, params[i]);
     len = exchange(msg, 4 + 4 * n, reply, sizeof(reply));
     if (len < 8) {
         fprintf(stderr, "xenvirtiod-scmi: no reply (connection lost)\n");
         exit(1);
     }
-    status = (int32_t)get32(reply + 4);
+    status = (int32_t)xv_load_le32(reply + 4);
     if (status != SCMI_SUCCESS) {
         printf("protocol %#x message %#x: %s\n", proto, id, status_name(status));
         return NULL;
@@ -134,10 +123,10 @@ static int cmd_base_info(void)
     char name[17];
 
     if ((v = command(SCMI_PROTOCOL_BASE, 0x0, NULL, 0, &n)))
-        printf("version %u.%u\n", get32(v) >> 16, get32(v) & 0xffff);
+        printf("version %u.%u\n", xv_load_le32(v) >> 16, xv_load_le32(v) & 0xffff);
     if ((v = command(SCMI_PROTOCOL_BASE, 0x1, NULL, 0, &n))) {
-        nproto = get32(v) & 0xff;
-        nagents = (get32(v) >> 8) & 0xff;
+        nproto = xv_load_le32(v) & 0xff;
+        nagents = (xv_load_le32(v) >> 8) & 0xff;
     }
     if ((v = command(SCMI_PROTOCOL_BASE, 0x3, NULL, 0, &n))) {
         name16(v, name);
@@ -148,12 +137,12 @@ static int cmd_base_info(void)
         printf("sub-vendor %s\n", name);
     }
     if ((v = command(SCMI_PROTOCOL_BASE, 0x5, NULL, 0, &n)))
-        printf("implementation %#x\n", get32(v));
+        printf("implementation %#x\n", xv_load_le32(v));
     printf("protocols %u, agents %u\n", nproto, nagents);
     for (uint32_t skip = 0; skip < nproto;) {
         uint32_t count;
 
-        if (!(v = command(SCMI_PROTOCOL_BASE, 0x6, &skip, 1, &n)) || !(count = get32(v)))
+        if (!(v = command(SCMI_PROTOCOL_BASE, 0x6, &skip, 1, &n)) || !(count = xv_load_le32(v)))
             break;
         for (unsigned i = 0; i < count; i++)
             printf("protocol %#x\n", v[4 + i]);
@@ -162,7 +151,7 @@ static int cmd_base_info(void)
     for (uint32_t a = 0; a <= nagents + 1; a++) {
         if ((v = command(SCMI_PROTOCOL_BASE, 0x7, &a, 1, &n))) {
             name16(v + 4, name);
-            printf("agent %u %s\n", get32(v), name);
+            printf("agent %u %s\n", xv_load_le32(v), name);
         }
     }
     return 0;
@@ -173,7 +162,7 @@ static unsigned count_of(uint8_t proto)
     unsigned n;
     const uint8_t *v = command(proto, 0x1, NULL, 0, &n);
 
-    return v ? get32(v) & 0xffff : 0;
+    return v ? xv_load_le32(v) & 0xffff : 0;
 }
 
 static int cmd_clock_list(void)
@@ -188,7 +177,7 @@ static int cmd_clock_list(void)
         if (!v)
             continue;
         name16(v + 4, name);
-        if (get32(v) & (1u << 29)) {
+        if (xv_load_le32(v) & (1u << 29)) {
             const uint8_t *ext = command(SCMI_PROTOCOL_CLOCK, 0x8, &id, 1, &len);
 
             if (ext) {
@@ -198,7 +187,7 @@ static int cmd_clock_list(void)
         }
         v = command(SCMI_PROTOCOL_CLOCK, 0x6, &id, 1, &len);
         if (v)
-            rate = get32(v) | (uint64_t)get32(v + 4) << 32;
+            rate = xv_load_le32(v) | (uint64_t)xv_load_le32(v + 4) << 32;
         printf("clock %u %s rate %" PRIu64 "\n", id, name, rate);
     }
     return 0;
@@ -212,14 +201,14 @@ static int cmd_sensor_list(void)
         const uint8_t *v = command(SCMI_PROTOCOL_SENSOR, 0x3, &index, 1, &len);
         unsigned got;
 
-        if (!v || !(got = get32(v) & 0xfff))
+        if (!v || !(got = xv_load_le32(v) & 0xfff))
             break;
         for (unsigned k = 0; k < got; k++) {
             char name[17];
 
             name16(v + 4 + k * 28 + 12, name);
-            printf("sensor %u %s unit %u\n", get32(v + 4 + k * 28), name,
-                   get32(v + 4 + k * 28 + 8) & 0xff);
+            printf("sensor %u %s unit %u\n", xv_load_le32(v + 4 + k * 28), name,
+                   xv_load_le32(v + 4 + k * 28 + 8) & 0xff);
         }
         index += got;
     }
@@ -274,7 +263,7 @@ static int run_simple(const struct simple *s, char **args, unsigned nargs)
         return 1;
     printf("%s: SUCCESS", s->name);
     for (unsigned i = 0; i + 4 <= len && i < 32; i += 4)
-        printf(" %u", get32(v + i));
+        printf(" %u", xv_load_le32(v + i));
     printf("\n");
     return 0;
 }
@@ -316,7 +305,7 @@ static int run_raw(char **args, unsigned nargs)
         printf(" %02x", reply[i]);
     printf("\n");
     if (len >= 8)
-        printf("status %s\n", status_name((int32_t)get32(reply + 4)));
+        printf("status %s\n", status_name((int32_t)xv_load_le32(reply + 4)));
     return 0;
 }
 

@@ -328,7 +328,7 @@ static int32_t clock_rate_change_requested_notify(struct xv_scmi_msg *m)
     return (xv_scmi_param(m, 1) & ~1u) ? SCMI_INVALID_PARAMETERS : SCMI_SUCCESS;
 }
 
-void xv_scmi_clock_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void clock_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     const struct xv_scmi_view *v = &a->view[XV_SCMI_CLOCK];
 
@@ -361,4 +361,6 @@ const struct xv_scmi_protocol xv_scmi_clock_protocol = {
     .kind = XV_SCMI_CLOCK,
     .cmds = clock_cmds,
     .nr_cmds = sizeof(clock_cmds) / sizeof(clock_cmds[0]),
+    .drop = clock_drop,
+    .drop_stage = XV_SCMI_DROP_CONSUMER,
 };

@@ -245,7 +245,7 @@ static int32_t perf_notify_level(struct xv_scmi_msg *m)
     return subscribe(m, XV_SCMI_NOTIFY_PERF_LEVEL);
 }
 
-void xv_scmi_perf_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void perf_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     const struct xv_scmi_view *v = &a->view[XV_SCMI_PERF];
     bool had[XV_SCMI_MAX_RESOURCES] = { false };
@@ -280,4 +280,6 @@ const struct xv_scmi_protocol xv_scmi_perf_protocol = {
     .kind = XV_SCMI_PERF,
     .cmds = perf_cmds,
     .nr_cmds = sizeof(perf_cmds) / sizeof(perf_cmds[0]),
+    .drop = perf_drop,
+    .drop_stage = XV_SCMI_DROP_DOMAIN,
 };

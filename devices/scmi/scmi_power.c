@@ -112,7 +112,7 @@ static int32_t power_state_notify(struct xv_scmi_msg *m)
     return SCMI_SUCCESS;
 }
 
-void xv_scmi_power_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void power_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     const struct xv_scmi_view *v = &a->view[XV_SCMI_POWER];
 
@@ -135,4 +135,6 @@ const struct xv_scmi_protocol xv_scmi_power_protocol = {
     .kind = XV_SCMI_POWER,
     .cmds = power_cmds,
     .nr_cmds = sizeof(power_cmds) / sizeof(power_cmds[0]),
+    .drop = power_drop,
+    .drop_stage = XV_SCMI_DROP_DOMAIN,
 };

@@ -41,6 +41,20 @@ struct xv_scmi_cmd {
     uint32_t attributes;
 };
 
+/*
+ * When xv_scmi_agent_drop_votes() releases a protocol's holds, relative to
+ * the others: what a device consumes (its clocks and resets) before the
+ * domains that run it (power, performance), before the supplies that feed
+ * those (voltages), as a device is torn down. In protocols[] order within
+ * a stage.
+ */
+enum xv_scmi_drop_stage {
+    XV_SCMI_DROP_CONSUMER = 0,
+    XV_SCMI_DROP_DOMAIN,
+    XV_SCMI_DROP_SUPPLY,
+    XV_SCMI_DROP_STAGES
+};
+
 struct xv_scmi_protocol {
     uint8_t id;                 /* SCMI_PROTOCOL_* */
     uint32_t version;           /* reported by PROTOCOL_VERSION */
@@ -48,6 +62,10 @@ struct xv_scmi_protocol {
                                    XV_SCMI_KIND_COUNT (Base: always) */
     const struct xv_scmi_cmd *cmds;     /* indexed by message id */
     unsigned nr_cmds;
+    /* Optional: release what the agent holds (votes, rates, settings)
+     * in this protocol; its part of xv_scmi_agent_drop_votes(). */
+    void (*drop)(struct xv_scmi_server *s, struct xv_scmi_agent *a);
+    enum xv_scmi_drop_stage drop_stage;
 };
 
 /* Protocols, in BASE_DISCOVER_LIST_PROTOCOLS order. */
@@ -125,14 +143,6 @@ enum xv_scmi_notify_slot {
     XV_SCMI_NOTIFY_RESET,
     XV_SCMI_NOTIFY_SLOTS
 };
-
-/* Each protocol's part of xv_scmi_agent_drop_votes(). */
-void xv_scmi_clock_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
-void xv_scmi_reset_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
-void xv_scmi_power_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
-void xv_scmi_perf_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
-void xv_scmi_voltage_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
-void xv_scmi_sensor_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a);
 
 /* A platform op result as a status: 0 -> SUCCESS, else HARDWARE_ERROR. */
 int32_t xv_scmi_hw_status(int err);

@@ -137,7 +137,7 @@ static int32_t reset_notify(struct xv_scmi_msg *m)
     return SCMI_SUCCESS;
 }
 
-void xv_scmi_reset_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void reset_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     const struct xv_scmi_view *v = &a->view[XV_SCMI_RESET];
 
@@ -159,4 +159,6 @@ const struct xv_scmi_protocol xv_scmi_reset_protocol = {
     .kind = XV_SCMI_RESET,
     .cmds = reset_cmds,
     .nr_cmds = sizeof(reset_cmds) / sizeof(reset_cmds[0]),
+    .drop = reset_drop,
+    .drop_stage = XV_SCMI_DROP_CONSUMER,
 };

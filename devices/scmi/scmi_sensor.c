@@ -205,7 +205,7 @@ void xv_scmi_sensor_changed(struct xv_scmi_server *server, unsigned sensor)
                    SCMI_PROTOCOL_SENSOR, SENSOR_UPDATE, payload, sizeof(payload));
 }
 
-void xv_scmi_sensor_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void sensor_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     (void)s;
     for (unsigned id = 0; id < XV_SCMI_MAX_RESOURCES; id++)
@@ -231,4 +231,6 @@ const struct xv_scmi_protocol xv_scmi_sensor_protocol = {
     .kind = XV_SCMI_SENSOR,
     .cmds = sensor_cmds,
     .nr_cmds = sizeof(sensor_cmds) / sizeof(sensor_cmds[0]),
+    .drop = sensor_drop,
+    .drop_stage = XV_SCMI_DROP_CONSUMER,
 };

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "scmi_dev.h"
+#include "xv/wire.h"
 
 #define OUT_MAX 16384u      /* unread replies a client may leave queued */
 
@@ -93,14 +94,11 @@ static void conn_flush(struct conn *c)
 
 static int conn_send(struct conn *c, const void *msg, size_t len)
 {
-    uint8_t hdr[4] = { (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
-                       (uint8_t)(len >> 24) };
-
     if (c->out_len + 4 + len > sizeof(c->out)) {
         c->dead = true;     /* a client that does not read: let it go */
         return 0;
     }
-    memcpy(c->out + c->out_len, hdr, 4);
+    xv_store_le32(c->out + c->out_len, (uint32_t)len);
     memcpy(c->out + c->out_len + 4, msg, len);
     c->out_len += 4 + len;
     return 0;
@@ -126,8 +124,7 @@ static void conn_input(struct conn *c)
     uint8_t reply[XV_SCMI_MAX_MSG];
 
     while (c->in_len >= 4 && !c->dead) {
-        uint32_t len = (uint32_t)c->in[0] | (uint32_t)c->in[1] << 8 |
-                       (uint32_t)c->in[2] << 16 | (uint32_t)c->in[3] << 24;
+        uint32_t len = xv_load_le32(c->in);
         size_t out;
 
         if (len < 4 || len > XV_SCMI_MAX_MSG) {

@@ -11,15 +11,15 @@
 
 #define DEFAULT_BATCH       64u
 
-static void scmi_queue_work(struct xv_device *dev, unsigned queue);
+static const struct xv_device_ops scmi_ops;
 
 struct xv_scmi_dev *xv_scmi_dev_from_device(struct xv_device *dev)
 {
-    /* Only our template's queue_work proves dev->ops is an xv_scmi_dev's. */
-    if (!dev || !dev->ops || dev->ops->queue_work != scmi_queue_work)
+    /* Every xv_scmi_dev's device shares scmi_ops: it proves dev->priv is
+     * one. */
+    if (!dev || dev->ops != &scmi_ops)
         return NULL;
-    return xv_container_of((struct xv_device_ops *)(uintptr_t)dev->ops,
-                           struct xv_scmi_dev, ops);
+    return dev->priv;
 }
 
 static void init_chain(struct xv_scmi_dev *sd, struct xv_chain *chain)
@@ -162,11 +162,9 @@ static void scmi_queue_reset(struct xv_device *dev, unsigned queue)
         xv_scmi_agent_set_p2a(sd->agent, NULL, NULL);
 }
 
-static const struct xv_device_ops xv_scmi_ops_template = {
+static const struct xv_device_ops scmi_ops = {
     .name = "virtio-scmi",
     .device_id = XV_VIRTIO_ID_SCMI,
-    .num_queues = 2,
-    .queue_max_size = XV_SCMI_DEV_DEFAULT_QUEUE_SIZE,
     .config_size = 0,
     .driver_ok = scmi_driver_ok,
     .reset = scmi_reset,
@@ -188,6 +186,10 @@ int xv_scmi_dev_init(struct xv_scmi_dev *sd, struct xv_device *dev,
                      struct xv_scmi_agent *agent,
                      const struct xv_scmi_dev_params *params)
 {
+    struct xv_device_config config = {
+        .num_queues = 1,            /* the cmdq; the eventq with p2a */
+        .priv = sd,
+    };
     int ret;
 
     if (!sd || !dev || !server || !agent || !params || !agent->id ||
@@ -195,12 +197,11 @@ int xv_scmi_dev_init(struct xv_scmi_dev *sd, struct xv_device *dev,
         (params->queue_size & (params->queue_size - 1)))
         return -EINVAL;
     memset(sd, 0, sizeof(*sd));
-    sd->ops = xv_scmi_ops_template;
-    sd->ops.queue_max_size = params->queue_size;
-    if (params->p2a)
-        sd->ops.features = XV_FEATURE(VIRTIO_SCMI_F_P2A_CHANNELS);
-    else
-        sd->ops.num_queues = 1;
+    config.queue_max_size = params->queue_size;
+    if (params->p2a) {
+        config.features = XV_FEATURE(VIRTIO_SCMI_F_P2A_CHANNELS);
+        config.num_queues = 2;
+    }
     sd->params = *params;
     if (sd->params.max_requests_per_call == 0)
         sd->params.max_requests_per_call = params->queue_size;
@@ -208,7 +209,7 @@ int xv_scmi_dev_init(struct xv_scmi_dev *sd, struct xv_device *dev,
     sd->agent = agent;
     sd->dev = dev;
     xv_scmi_agent_set_p2a(agent, NULL, NULL);
-    ret = xv_device_init(dev, &sd->ops, platform, sd->vqs);
+    ret = xv_device_init(dev, &scmi_ops, &config, platform, sd->vqs);
     if (ret < 0)
         sd->dev = NULL;
     return ret;

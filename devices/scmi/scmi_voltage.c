@@ -200,7 +200,7 @@ static int32_t voltage_name_get(struct xv_scmi_msg *m)
 
 /* Levels an agent set return to the default once nobody holds the domain
  * on (the platform's own boot vote counts). */
-void xv_scmi_voltage_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
+static void voltage_drop(struct xv_scmi_server *s, struct xv_scmi_agent *a)
 {
     const struct xv_scmi_view *v = &a->view[XV_SCMI_VOLTAGE];
 
@@ -231,4 +231,6 @@ const struct xv_scmi_protocol xv_scmi_voltage_protocol = {
     .kind = XV_SCMI_VOLTAGE,
     .cmds = voltage_cmds,
     .nr_cmds = sizeof(voltage_cmds) / sizeof(voltage_cmds[0]),
+    .drop = voltage_drop,
+    .drop_stage = XV_SCMI_DROP_SUPPLY,
 };

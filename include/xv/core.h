@@ -106,14 +106,14 @@ struct xv_platform {
 };
 
 /*
- * A device type: one static const table per device (kvmtool style).
+ * A device type: one static const table per device type (kvmtool style),
+ * shared by all its instances. What differs between instances of a type
+ * (one disk offers DISCARD, another is read-only) is in struct
+ * xv_device_config, given to xv_device_init().
  */
 struct xv_device_ops {
     const char *name;
     uint32_t device_id;
-    uint64_t features;          /* device-type bits the device offers */
-    uint16_t num_queues;
-    uint16_t queue_max_size;    /* QueueNumMax for every queue */
     uint32_t config_size;       /* <= XV_MMIO_CONFIG_MAX */
     /* Config space accessors; off + len <= config_size. Optional. */
     void (*config_read)(struct xv_device *dev, uint32_t off, void *buf,
@@ -131,6 +131,16 @@ struct xv_device_ops {
     void (*queue_reset)(struct xv_device *dev, unsigned queue);
     /* A queue has work: pop, process, push. */
     void (*queue_work)(struct xv_device *dev, unsigned queue);
+};
+
+/* One instance's values, copied into struct xv_device at init. */
+struct xv_device_config {
+    uint64_t features;          /* device-type bits this instance offers */
+    uint16_t num_queues;        /* entries in the vqs given to init */
+    uint16_t queue_max_size;    /* QueueNumMax for every queue */
+    /* The device type's own state, for its ops to find through
+     * dev->priv: the embedder, not the device, owns struct xv_device. */
+    void *priv;
 };
 
 /* Split virtqueue state. Fields are the core's; read them, don't write. */
@@ -178,11 +188,19 @@ struct xv_chain {
     bool mapped;
 };
 
-/* Per-device transport state. Embed in the device's own state. */
+/* Per-device transport state, in the embedder's storage: embed it in the
+ * device's own state (and find that with xv_container_of), or, where the
+ * embedder owns it apart from the device (the protocol engines under
+ * devices/), let the device find its state through priv. */
 struct xv_device {
     const struct xv_device_ops *ops;
     const struct xv_platform *platform;
-    struct xv_vq *vqs;          /* ops->num_queues entries, embedder storage */
+    struct xv_vq *vqs;          /* num_queues entries, embedder storage */
+    /* From struct xv_device_config: fixed until the next init. */
+    uint64_t features;          /* device-type bits offered */
+    uint16_t num_queues;
+    uint16_t queue_max_size;
+    void *priv;
     uint32_t vendor_id;
     bool access_platform;       /* offer and require VIRTIO_F_ACCESS_PLATFORM */
     /* Register file. */
@@ -206,10 +224,12 @@ struct xv_device {
 /*
  * Device lifecycle.
  */
-/* Bind a device's storage. vqs has ops->num_queues entries. Returns 0 or
- * -EINVAL if ops is inconsistent (queue size not a power of two, config too
- * large for the window). */
+/* Bind a device's storage to its type's ops and this instance's config
+ * (copied: it need not outlive the call). vqs has config->num_queues
+ * entries. Returns 0 or -EINVAL if ops and config are inconsistent (queue
+ * size not a power of two, config space too large for the window). */
 int xv_device_init(struct xv_device *dev, const struct xv_device_ops *ops,
+                   const struct xv_device_config *config,
                    const struct xv_platform *platform, struct xv_vq *vqs);
 /* Reset as if the driver wrote status 0: releases all ring mappings. */
 void xv_device_reset(struct xv_device *dev);

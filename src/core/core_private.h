@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "xv/core.h"
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define xv_le16(x) __builtin_bswap16(x)
-#define xv_le32(x) __builtin_bswap32(x)
-#define xv_le64(x) __builtin_bswap64(x)
-#else
-#define xv_le16(x) (x)
-#define xv_le32(x) (x)
-#define xv_le64(x) (x)
-#endif
+#include "xv/wire.h"
 
 /* Guest memory is shared with a concurrently running driver: order our
  * accesses to it like virtio_ring.c's virt_rmb/virt_wmb/virt_mb. */

@@ -13,7 +13,7 @@ static int refuse(struct xv_device *dev, enum xv_fault why)
 
 static struct xv_vq *selected_vq(struct xv_device *dev)
 {
-    if (dev->queue_sel >= dev->ops->num_queues)
+    if (dev->queue_sel >= dev->num_queues)
         return NULL;
     return &dev->vqs[dev->queue_sel];
 }
@@ -57,7 +57,7 @@ static uint32_t queue_register(struct xv_device *dev, uint32_t offset)
         return 0;
     switch (offset) {
     case XV_MMIO_QUEUE_NUM_MAX:
-        return dev->ops->queue_max_size;
+        return dev->queue_max_size;
     case XV_MMIO_QUEUE_READY:
         return vq->ready;
     default: /* XV_MMIO_QUEUE_RESET */
@@ -251,7 +251,7 @@ static void write_queue_notify(struct xv_device *dev, uint32_t value)
 {
     struct xv_vq *vq;
 
-    if (value >= dev->ops->num_queues)
+    if (value >= dev->num_queues)
         return;
     vq = &dev->vqs[value];
     if (!vq->ready || !(dev->status & XV_STATUS_DRIVER_OK))

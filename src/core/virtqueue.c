@@ -24,38 +24,38 @@ static uint16_t mask(const struct xv_vq *vq, uint16_t idx)
 /* avail: flags, idx, ring[num], used_event */
 static uint16_t avail_idx(const struct xv_vq *vq)
 {
-    return xv_le16(vq->avail[1]);
+    return xv_le16_to_cpu(vq->avail[1]);
 }
 
 static uint16_t avail_flags(const struct xv_vq *vq)
 {
-    return xv_le16(vq->avail[0]);
+    return xv_le16_to_cpu(vq->avail[0]);
 }
 
 static uint16_t avail_ring(const struct xv_vq *vq, uint16_t idx)
 {
-    return xv_le16(vq->avail[2 + mask(vq, idx)]);
+    return xv_le16_to_cpu(vq->avail[2 + mask(vq, idx)]);
 }
 
 static uint16_t used_event(const struct xv_vq *vq)
 {
-    return xv_le16(vq->avail[2 + vq->num]);
+    return xv_le16_to_cpu(vq->avail[2 + vq->num]);
 }
 
 /* used: flags, idx, ring[num] of {id, len}, avail_event */
 static void set_used_flags(struct xv_vq *vq, uint16_t flags)
 {
-    vq->used[0] = xv_le16(flags);
+    vq->used[0] = xv_cpu_to_le16(flags);
 }
 
 static void set_used_idx(struct xv_vq *vq, uint16_t idx)
 {
-    vq->used[1] = xv_le16(idx);
+    vq->used[1] = xv_cpu_to_le16(idx);
 }
 
 static void set_avail_event(struct xv_vq *vq, uint16_t idx)
 {
-    vq->used[2 + 4 * (uint32_t)vq->num] = xv_le16(idx);
+    vq->used[2 + 4 * (uint32_t)vq->num] = xv_cpu_to_le16(idx);
 }
 
 static void set_used_elem(struct xv_vq *vq, uint16_t slot, uint32_t id,
@@ -63,14 +63,14 @@ static void set_used_elem(struct xv_vq *vq, uint16_t slot, uint32_t id,
 {
     volatile uint32_t *elem = (volatile uint32_t *)(vq->used + 2) + 2 * (size_t)slot;
 
-    elem[0] = xv_le32(id);
-    elem[1] = xv_le32(len);
+    elem[0] = xv_cpu_to_le32(id);
+    elem[1] = xv_cpu_to_le32(len);
 }
 
 static bool ring_config_valid(const struct xv_vq *vq)
 {
     return is_power_of_two(vq->num) &&
-           vq->num <= vq->dev->ops->queue_max_size &&
+           vq->num <= vq->dev->queue_max_size &&
            (vq->desc_addr & 15) == 0 && (vq->avail_addr & 1) == 0 &&
            (vq->used_addr & 3) == 0;
 }
@@ -165,10 +165,10 @@ struct walk {
 static void read_desc(const volatile struct xv_vring_desc *table,
                       uint16_t idx, struct xv_vring_desc *d)
 {
-    d->addr = xv_le64(table[idx].addr);
-    d->len = xv_le32(table[idx].len);
-    d->flags = xv_le16(table[idx].flags);
-    d->next = xv_le16(table[idx].next);
+    d->addr = xv_le64_to_cpu(table[idx].addr);
+    d->len = xv_le32_to_cpu(table[idx].len);
+    d->flags = xv_le16_to_cpu(table[idx].flags);
+    d->next = xv_le16_to_cpu(table[idx].next);
 }
 
 static void add_segment(struct xv_chain *c, const struct xv_vring_desc *d,

@@ -107,7 +107,7 @@ struct xvx_device *xvx_device_create(struct xvx_guest *g,
         goto fail;
     xd->dev->log_ctx = xd->log_ctx;
     xd->dev->xv.access_platform = grants;
-    xd->nr_queues = xd->dev->xv.ops->num_queues;
+    xd->nr_queues = xd->dev->xv.num_queues;
     xd->work = calloc(xd->nr_queues ? xd->nr_queues : 1, sizeof(*xd->work));
     if (!xd->work) {
         snprintf(err, errlen, "device %s: out of memory", conf->name);

@@ -318,10 +318,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(tp_init(&s->tp, FZ_RAM_SIZE) == 0);
     s->tp.bounce = setup & FZ_SETUP_BOUNCE;
     s->tp.log_faults = getenv("XV_FUZZ_VERBOSE") != NULL;
-    td_default_ops(&s->td.ops);
-    s->td.ops.features = 0;
-    s->td.ops.num_queues = 1;
-    s->td.ops.queue_max_size = 256;
+    td_defaults(&s->td);
+    s->td.instance.features = 0;
+    s->td.instance.num_queues = 1;
+    s->td.instance.queue_max_size = 256;
     s->td.ops.config_size = 0;
     s->td.work = fuzz_work;
     s->td.work_ctx = s;

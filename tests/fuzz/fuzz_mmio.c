@@ -98,7 +98,7 @@ static void check_invariants(struct state *s)
     }
     if (dev->status & XV_STATUS_DRIVER_OK)
         CHECK(dev->status & XV_STATUS_FEATURES_OK);
-    for (unsigned q = 0; q < s->td.ops.num_queues; q++) {
+    for (unsigned q = 0; q < s->td.instance.num_queues; q++) {
         const struct xv_vq *vq = &s->td.vqs[q];
         if (!vq->ready)
             continue;
@@ -109,7 +109,7 @@ static void check_invariants(struct state *s)
     CHECK(tp_outstanding(&s->tp) == rings);
     CHECK((dev->interrupt_status & ~(XV_MMIO_INT_VRING | XV_MMIO_INT_CONFIG)) == 0);
     if (s->tp.queue_notify_calls)
-        CHECK(s->tp.last_notify_queue < s->td.ops.num_queues);
+        CHECK(s->tp.last_notify_queue < s->td.instance.num_queues);
     CHECK(s->td.queue_work_in_mmio == 0);
     CHECK(s->td.config_out_of_range == 0);
     CHECK(s->tp.unmap_mismatch == 0);
@@ -193,9 +193,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s->td, 0, sizeof(s->td));
     CHECK(tp_init(&s->tp, FZ_RAM_SIZE) == 0);
     s->tp.log_faults = getenv("XV_FUZZ_VERBOSE") != NULL;
-    td_default_ops(&s->td.ops);
-    s->td.ops.num_queues = 2;
-    s->td.ops.queue_max_size = QUEUE_MAX;
+    td_defaults(&s->td);
+    s->td.instance.num_queues = 2;
+    s->td.instance.queue_max_size = QUEUE_MAX;
     s->td.ops.config_size = CONFIG_SIZE;
     s->td.work = drain;
     CHECK(td_init(&s->td, &s->tp) == 0);

@@ -38,7 +38,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     assert_int_equal(tp_init(&f->tp, 0), 0);
-    td_default_ops(&f->td.ops);
+    td_defaults(&f->td);
     assert_int_equal(td_init(&f->td, &f->tp), 0);
     drv_vq_layout(&f->q[0], &f->tp, TP_RAM_GPA, 256);
     drv_vq_layout(&f->q[1], &f->tp, TP_RAM_GPA + 0x10000, 256);
@@ -78,7 +78,7 @@ static int teardown(void **state)
 
 static uint64_t offered(struct fixture *f)
 {
-    uint64_t features = f->td.ops.features | XV_CORE_FEATURES;
+    uint64_t features = f->td.instance.features | XV_CORE_FEATURES;
     if (f->td.dev.access_platform)
         features |= F_PLATFORM;
     return features;
@@ -981,16 +981,16 @@ static void test_device_init_validates_ops(void **state)
 
     const uint16_t bad_sizes[] = { 0, 3, 100, 65535 };
     for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-        td_default_ops(&td->ops);
-        td->ops.queue_max_size = bad_sizes[i];
+        td_defaults(td);
+        td->instance.queue_max_size = bad_sizes[i];
         assert_int_equal(td_init(td, &f->tp), -EINVAL);
     }
-    td_default_ops(&td->ops);
+    td_defaults(td);
     td->ops.config_size = XV_MMIO_CONFIG_MAX + 1;
     assert_int_equal(td_init(td, &f->tp), -EINVAL);
-    td_default_ops(&td->ops);
+    td_defaults(td);
     td->ops.config_size = XV_MMIO_CONFIG_MAX;
-    td->ops.queue_max_size = XV_VQ_MAX_SIZE;
+    td->instance.queue_max_size = XV_VQ_MAX_SIZE;
     assert_int_equal(td_init(td, &f->tp), 0);
     free(td);
     f->tp.expected_dev = &f->td.dev;

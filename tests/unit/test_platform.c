@@ -336,14 +336,16 @@ static void td_queue_work(struct xv_device *dev, unsigned queue)
         td->work(td, queue);
 }
 
-void td_default_ops(struct xv_device_ops *ops)
+void td_defaults(struct test_dev *td)
 {
-    *ops = (struct xv_device_ops){
-        .name = "test",
-        .device_id = 42,
+    td->instance = (struct xv_device_config){
         .features = XV_FEATURE(0) | XV_FEATURE(5),
         .num_queues = 2,
         .queue_max_size = 256,
+    };
+    td->ops = (struct xv_device_ops){
+        .name = "test",
+        .device_id = 42,
         .config_size = 16,
         .config_read = td_config_read,
         .config_write = td_config_write,
@@ -359,17 +361,18 @@ int td_init(struct test_dev *td, struct test_platform *tp)
 {
     td->tp = tp;
     tp->expected_dev = &td->dev;
-    /* Storage past ops->num_queues is not the core's: make it look like a
+    /* Storage past instance.num_queues is not the core's: make it look like a
      * live queue so that an out-of-range index shows (a queue_notify or
      * queue_work for it, or a crash on its NULL rings). */
-    for (unsigned i = td->ops.num_queues; i < TD_MAX_QUEUES; i++) {
+    for (unsigned i = td->instance.num_queues; i < TD_MAX_QUEUES; i++) {
         memset(&td->vqs[i], 0, sizeof(td->vqs[i]));
         td->vqs[i].dev = &td->dev;
         td->vqs[i].index = (uint16_t)i;
         td->vqs[i].num = 1;
         td->vqs[i].ready = true;
     }
-    return xv_device_init(&td->dev, &td->ops, &tp->platform, td->vqs);
+    return xv_device_init(&td->dev, &td->ops, &td->instance, &tp->platform,
+                          td->vqs);
 }
 
 int td_read(struct test_dev *td, uint32_t off, unsigned size, uint32_t *val)

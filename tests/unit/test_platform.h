@@ -113,7 +113,9 @@ const struct tp_map_log_entry *tp_map_log(const struct test_platform *tp,
 struct test_dev {
     struct xv_device dev;
     struct xv_vq vqs[TD_MAX_QUEUES];
+    /* Not const, unlike a real device type's: tests vary them. */
     struct xv_device_ops ops;
+    struct xv_device_config instance;   /* this instance's values */
     struct test_platform *tp;
 
     uint8_t config[TD_CONFIG_BYTES];
@@ -138,11 +140,12 @@ struct test_dev {
     void *work_ctx;
 };
 
-/* Default ops: id 42, two device feature bits, 2 queues of 256, 16-byte
- * config. Tests adjust td->ops before td_init(). */
-void td_default_ops(struct xv_device_ops *ops);
-/* Bind the test device (td->ops must be filled) to tp; xv_device_init's
- * return value. */
+/* Default ops and config: id 42, two device feature bits, 2 queues of
+ * 256, 16-byte config space. Tests adjust td->ops and td->instance before
+ * td_init(). */
+void td_defaults(struct test_dev *td);
+/* Bind the test device (td->ops and td->instance must be filled) to tp;
+ * xv_device_init's return value. */
 int td_init(struct test_dev *td, struct test_platform *tp);
 
 /* Register accessors that also track "inside xv_mmio_write". */

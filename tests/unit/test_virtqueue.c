@@ -46,10 +46,10 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     assert_int_equal(tp_init(&f->tp, 0), 0);
-    td_default_ops(&f->td.ops);
-    f->td.ops.num_queues = 1;
-    f->td.ops.queue_max_size = XV_VQ_MAX_SIZE;
-    f->td.ops.features = 0;
+    td_defaults(&f->td);
+    f->td.instance.num_queues = 1;
+    f->td.instance.queue_max_size = XV_VQ_MAX_SIZE;
+    f->td.instance.features = 0;
     assert_int_equal(td_init(&f->td, &f->tp), 0);
     f->vq = &f->td.vqs[0];
     *state = f;

@@ -344,15 +344,18 @@ static void echo_reset(struct xv_device *dev)
 static const struct xv_device_ops echo_ops = {
     .name = "echo",
     .device_id = ECHO_DEVICE_ID,
-    .num_queues = 1,
-    .queue_max_size = QUEUE_MAX,
     .config_size = 8,
     .config_read = echo_config_read,
     .reset = echo_reset,
     .queue_work = echo_work,
 };
 
-static struct loop *loop_new(const struct xv_device_ops *ops, bool grants)
+static const struct xv_device_config echo_config = {
+    .num_queues = 1, .queue_max_size = QUEUE_MAX,
+};
+
+static struct loop *loop_new(const struct xv_device_ops *ops,
+                             const struct xv_device_config *config, bool grants)
 {
     struct loop *l = calloc(1, sizeof(*l));
 
@@ -366,7 +369,8 @@ static struct loop *loop_new(const struct xv_device_ops *ops, bool grants)
         .map = p_map, .unmap = p_unmap, .queue_notify = p_queue_notify,
         .interrupt = p_interrupt, .fault = p_fault, .opaque = l,
     };
-    assert_int_equal(xv_device_init(&l->dev, ops, &l->platform, l->vqs), 0);
+    assert_int_equal(xv_device_init(&l->dev, ops, config, &l->platform, l->vqs),
+                     0);
     l->dev.access_platform = grants;
     l->use_grant_addresses = grants;
     return l;
@@ -460,7 +464,7 @@ static void echo_roundtrip(struct vdrv_device *d, uint32_t len, unsigned segs,
  */
 static void test_negotiation(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
 
@@ -495,7 +499,7 @@ static void test_negotiation(void **state)
 
 static void test_probe_bad_magic(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
 
@@ -507,7 +511,7 @@ static void test_probe_bad_magic(void **state)
 
 static void test_access_platform_required(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(true);
     struct vdrv_device d;
 
@@ -521,7 +525,7 @@ static void test_access_platform_required(void **state)
 
 static void test_grants(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, true);
+    struct loop *l = loop_new(&echo_ops, &echo_config, true);
     struct vdrv_options opts = options(true);
     struct vdrv_device d;
     unsigned ring_grants;
@@ -548,7 +552,7 @@ static void test_grants(void **state)
 
 static void test_indirect(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
     struct vdrv_inflight *f;
@@ -629,7 +633,7 @@ static void run_batches(struct loop *l, struct vdrv_device *d,
 
 static void test_event_idx_wraparound(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
     struct vdrv_inflight *a, *b;
@@ -665,7 +669,7 @@ static void test_event_idx_wraparound(void **state)
 
 static void test_config_generation(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
     uint64_t value = 0;
@@ -725,7 +729,7 @@ static void test_ring_misbehaviour(void **state)
 {
     for (size_t i = 0; i < sizeof(ring_cases) / sizeof(ring_cases[0]); i++) {
         const struct ring_case *c = &ring_cases[i];
-        struct loop *l = loop_new(&echo_ops, i % 2 == 1);
+        struct loop *l = loop_new(&echo_ops, &echo_config, i % 2 == 1);
         struct vdrv_options opts = options(i % 2 == 1);
         struct vdrv_device d;
         struct vdrv_inflight *f;
@@ -777,7 +781,7 @@ static void test_bad_buffers(void **state)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct loop *l = loop_new(&echo_ops, cases[i].grants);
+        struct loop *l = loop_new(&echo_ops, &echo_config, cases[i].grants);
         struct vdrv_options opts = options(cases[i].grants);
         struct vdrv_device d;
         struct vdrv_inflight *f;
@@ -803,7 +807,7 @@ static void test_bad_buffers(void **state)
 
 static void test_register_abuse(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
     uint64_t desc_addr, magic;
@@ -842,7 +846,7 @@ static void test_register_abuse(void **state)
 
 static void test_queue_num_not_power_of_two(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, false);
+    struct loop *l = loop_new(&echo_ops, &echo_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_device d;
     struct vdrv_inflight *f;
@@ -874,7 +878,7 @@ static void test_used_validation(void **state)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct loop *l = loop_new(&echo_ops, false);
+        struct loop *l = loop_new(&echo_ops, &echo_config, false);
         struct vdrv_options opts = options(false);
         struct vdrv_device d;
         struct vdrv_inflight *f;
@@ -904,7 +908,7 @@ static void test_used_validation(void **state)
  * must refuse to reuse them, as Linux does. */
 static void test_grant_still_in_use(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, true);
+    struct loop *l = loop_new(&echo_ops, &echo_config, true);
     struct vdrv_options opts = options(true);
     struct vdrv_device d;
     struct vdrv_inflight *f;
@@ -934,7 +938,7 @@ static void test_grant_still_in_use(void **state)
  * core stays consistent; a reset (the toolstack's destroy) cleans up. */
 static void test_die_mid_request(void **state)
 {
-    struct loop *l = loop_new(&echo_ops, true);
+    struct loop *l = loop_new(&echo_ops, &echo_config, true);
     struct vdrv_options opts = options(true);
     struct vdrv_device d;
     struct vdrv_inflight *f, *g;
@@ -1031,18 +1035,21 @@ static void blk_config_read(struct xv_device *dev, uint32_t off, void *buf,
 
 static const struct xv_device_ops blk_ops = {
     .name = "blk", .device_id = XV_ID_BLOCK,
+    .config_size = sizeof(struct virtio_blk_config),
+    .config_read = blk_config_read, .queue_work = blk_work,
+};
+
+static const struct xv_device_config blk_config = {
     .features = VDRV_BIT(VIRTIO_BLK_F_SEG_MAX) |
                 VDRV_BIT(VIRTIO_BLK_F_BLK_SIZE) |
                 VDRV_BIT(VIRTIO_BLK_F_FLUSH) |
                 VDRV_BIT(VIRTIO_BLK_F_WRITE_ZEROES),
     .num_queues = 1, .queue_max_size = 128,
-    .config_size = sizeof(struct virtio_blk_config),
-    .config_read = blk_config_read, .queue_work = blk_work,
 };
 
 static void test_blk(void **state)
 {
-    struct loop *l = loop_new(&blk_ops, true);
+    struct loop *l = loop_new(&blk_ops, &blk_config, true);
     struct vdrv_options opts = options(true);
     struct vdrv_blk blk;
     static uint8_t out[8192], in[8192];
@@ -1118,19 +1125,21 @@ static void i2c_work(struct xv_device *dev, unsigned queue)
 }
 
 static const struct xv_device_ops i2c_ops = {
-    .name = "i2c", .device_id = XV_ID_I2C,
-    .features = VDRV_BIT(VIRTIO_I2C_F_ZERO_LENGTH_REQUEST),
-    .num_queues = 1, .queue_max_size = 16, .queue_work = i2c_work,
+    .name = "i2c", .device_id = XV_ID_I2C, .queue_work = i2c_work,
 };
 
-static const struct xv_device_ops i2c_ops_no_zero_len = {
-    .name = "i2c", .device_id = XV_ID_I2C,
-    .num_queues = 1, .queue_max_size = 16, .queue_work = i2c_work,
+static const struct xv_device_config i2c_config = {
+    .features = VDRV_BIT(VIRTIO_I2C_F_ZERO_LENGTH_REQUEST),
+    .num_queues = 1, .queue_max_size = 16,
+};
+
+static const struct xv_device_config i2c_config_no_zero_len = {
+    .num_queues = 1, .queue_max_size = 16,
 };
 
 static void test_i2c(void **state)
 {
-    struct loop *l = loop_new(&i2c_ops, false);
+    struct loop *l = loop_new(&i2c_ops, &i2c_config, false);
     struct vdrv_options opts = options(false);
     struct vdrv_i2c i2c;
     uint8_t wr[] = { 0x10, 0xaa, 0xbb }, ptr[] = { 0x10 }, rd[2] = { 0 };
@@ -1157,7 +1166,7 @@ static void test_i2c(void **state)
     vdrv_i2c_remove(&i2c);
     loop_free(l);
 
-    l = loop_new(&i2c_ops_no_zero_len, false);
+    l = loop_new(&i2c_ops, &i2c_config_no_zero_len, false);
     assert_int_equal(vdrv_i2c_init(&i2c, &l->transport, MMIO_BASE, &opts), 0);
     assert_int_equal(vdrv_i2c_transfer(&i2c, probe, 1), -EOPNOTSUPP);
     vdrv_i2c_remove(&i2c);
@@ -1202,14 +1211,17 @@ static void scmi_work(struct xv_device *dev, unsigned queue)
 }
 
 static const struct xv_device_ops scmi_ops = {
-    .name = "scmi", .device_id = XV_ID_SCMI,
+    .name = "scmi", .device_id = XV_ID_SCMI, .queue_work = scmi_work,
+};
+
+static const struct xv_device_config scmi_config = {
     .features = VDRV_BIT(VIRTIO_SCMI_F_P2A_CHANNELS),
-    .num_queues = 2, .queue_max_size = 64, .queue_work = scmi_work,
+    .num_queues = 2, .queue_max_size = 64,
 };
 
 static void test_scmi(void **state)
 {
-    struct loop *l = loop_new(&scmi_ops, true);
+    struct loop *l = loop_new(&scmi_ops, &scmi_config, true);
     struct vdrv_options opts = options(true);
     struct vdrv_scmi scmi;
     struct vdrv_scmi_reply reply;
