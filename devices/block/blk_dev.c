@@ -108,51 +108,74 @@ static bool alloc_slots(struct blk_file_dev *d, unsigned nr, unsigned segs)
     return true;
 }
 
+/* The device's keys as the storage's options and the engine's parameters;
+ * *depth: request slots per queue. */
+static int block_options(const struct xvd_device_conf *conf, struct xvd_blk_file_opts *fo,
+                         struct xv_blk_params *params, unsigned *depth, char *err,
+                         size_t errlen)
+{
+    union xvd_key_value v[NR_KEYS];
+
+    if (xvd_keys_parse(block_keys, NR_KEYS, "block", conf, v, err, errlen) < 0)
+        return -EINVAL;
+    /* Linux takes no segment limit below a page. */
+    if (v[KEY_SIZE_MAX].n && v[KEY_SIZE_MAX].n < 4096)
+        return xvd_key_error(conf, "size-max", err, errlen, "0, or 4096 and more");
+    *fo = (struct xvd_blk_file_opts){
+        .path = v[KEY_PATH].text,
+        .serial = v[KEY_SERIAL].text,
+        .read_only = v[KEY_READONLY].on,
+        .discard = v[KEY_DISCARD].on,
+        .direct = v[KEY_DIRECT].on,
+    };
+    xv_blk_default_params(params);
+    if (conf->max_requests_per_wakeup)
+        params->max_requests_per_call = conf->max_requests_per_wakeup;
+    params->queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
+    params->seg_max = (uint16_t)v[KEY_SEG_MAX].n;
+    params->size_max = (uint32_t)v[KEY_SIZE_MAX].n;
+    params->num_queues = (uint16_t)v[KEY_QUEUES].n;
+    params->writeback = v[KEY_CACHE].n == CACHE_WRITEBACK;
+    /* More requests in flight than the queue can hold is never used. */
+    *depth = (unsigned)v[KEY_QUEUE_DEPTH].n;
+    if (*depth > params->queue_size)
+        *depth = params->queue_size;
+    return 0;
+}
+
+/* io_uring when the kernel allows it; synchronous I/O otherwise. */
+static void start_uring(struct blk_file_dev *d, struct xvd_loop *loop, const char *name)
+{
+    static bool sync_logged;
+    int ret = xvd_blk_uring_start(&d->file, &d->blk, d->nr_reqs, loop, name);
+
+    if (ret < 0 && !sync_logged) {
+        /* Once per process: every disk would say the same. */
+        sync_logged = true;
+        xvd_log(LOG_WARNING, name, "io_uring unavailable (%s): "
+                "synchronous I/O for block devices", strerror(-ret));
+    }
+}
+
 static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
                                     const struct xv_platform *platform,
                                     struct xvd_loop *loop, char *err,
                                     size_t errlen)
 {
-    static bool sync_logged;
-    union xvd_key_value v[NR_KEYS];
-    struct xvd_blk_file_opts fo = { 0 };
+    struct xvd_blk_file_opts fo;
     struct xv_blk_params params;
     struct blk_file_dev *d;
-    unsigned segs, depth;
+    unsigned depth = 0;
     int ret;
 
-    if (xvd_keys_parse(block_keys, NR_KEYS, "block", conf, v, err, errlen) < 0)
+    if (block_options(conf, &fo, &params, &depth, err, errlen) < 0)
         return NULL;
-    /* Linux takes no segment limit below a page. */
-    if (v[KEY_SIZE_MAX].n && v[KEY_SIZE_MAX].n < 4096) {
-        xvd_key_error(conf, "size-max", err, errlen, "0, or 4096 and more");
-        return NULL;
-    }
-    fo.path = v[KEY_PATH].text;
-    fo.serial = v[KEY_SERIAL].text;
-    fo.read_only = v[KEY_READONLY].on;
-    fo.discard = v[KEY_DISCARD].on;
-    fo.direct = v[KEY_DIRECT].on;
-    xv_blk_default_params(&params);
-    if (conf->max_requests_per_wakeup)
-        params.max_requests_per_call = conf->max_requests_per_wakeup;
-    params.queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
-    params.seg_max = (uint16_t)v[KEY_SEG_MAX].n;
-    params.size_max = (uint32_t)v[KEY_SIZE_MAX].n;
-    params.num_queues = (uint16_t)v[KEY_QUEUES].n;
-    params.writeback = v[KEY_CACHE].n == CACHE_WRITEBACK;
-    /* More requests in flight than the queue can hold is never used. */
-    depth = (unsigned)v[KEY_QUEUE_DEPTH].n;
-    if (depth > params.queue_size)
-        depth = params.queue_size;
-
     d = calloc(1, sizeof(*d));
-    segs = XV_BLK_REQ_SEGS(params.seg_max);
     if (d) {
         d->file.fd = -1;
         d->file.direct_fd = -1;
     }
-    if (!d || !alloc_slots(d, params.num_queues * depth, segs)) {
+    if (!d || !alloc_slots(d, params.num_queues * depth, XV_BLK_REQ_SEGS(params.seg_max))) {
         snprintf(err, errlen, "device %s: out of memory", conf->name);
         goto fail;
     }
@@ -168,13 +191,7 @@ static struct xvd_dev *block_create(const struct xvd_device_conf *conf,
         params.max_write_zeroes_sectors = SLOW_ZEROES_SECTORS;
         params.max_write_zeroes_seg = 1;
     }
-    ret = xvd_blk_uring_start(&d->file, &d->blk, d->nr_reqs, loop, conf->name);
-    if (ret < 0 && !sync_logged) {
-        /* Once per process: every disk would say the same. */
-        sync_logged = true;
-        xvd_log(LOG_WARNING, conf->name, "io_uring unavailable (%s): "
-                "synchronous I/O for block devices", strerror(-ret));
-    }
+    start_uring(d, loop, conf->name);
     d->base.type = &xvd_block_type;
     ret = xv_blk_init(&d->blk, &d->base.xv, platform, &d->file.storage,
                       &params, d->reqs, d->nr_reqs);

@@ -192,6 +192,52 @@ static int setup_emulated(struct i2c_dev *d, const struct xvd_device_conf *conf,
     return 0;
 }
 
+/* The addresses the guest may reach: 'allow', or every one on the emulated
+ * bus; a host bus carries the host's devices too, so nothing by default. */
+static int set_allowed(const struct xvd_device_conf *conf, const char *allow, bool emulated,
+                       struct xv_i2c_params *params, char *err, size_t errlen)
+{
+    if (!allow && emulated) {
+        xv_i2c_allow_all(params);
+        return 0;
+    }
+    if (!allow)
+        return xvd_key_error(conf, "allow", err, errlen, "missing (required for bus %s)",
+                             xvd_device_opt(conf, "bus"));
+    if (parse_allow(allow, params) < 0)
+        return xvd_key_error(conf, "allow", err, errlen, "ADDR or LO-HI, comma-separated; "
+                             "7-bit 0x00..0x7f, 10-bit 0x80..0x3ff");
+    return 0;
+}
+
+/* The emulated bus with its devices, or a host adapter. */
+static int open_bus(struct i2c_dev *d, const struct xvd_device_conf *conf,
+                    const union xvd_key_value *v, struct xv_i2c_bus *bus,
+                    char *err, size_t errlen)
+{
+    const char *emulated_only = v[KEY_EEPROM].text ? "eeprom" :
+                                v[KEY_LM75].text ? "lm75" : NULL;
+    char why[300];
+
+    if (d->emulated) {
+        if (setup_emulated(d, conf, err, errlen) < 0)
+            return -EINVAL;
+        *bus = (struct xv_i2c_bus){ .ops = &xvd_i2c_emul_ops, .opaque = &d->emul };
+        return 0;
+    }
+    if (emulated_only) {
+        snprintf(err, errlen, "device %s: key '%s': only with bus = emulated", conf->name,
+                 emulated_only);
+        return -EINVAL;
+    }
+    if (xvd_i2c_host_open(&d->host, v[KEY_BUS].text, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "device %s: key 'bus': %s", conf->name, why);
+        return -EINVAL;
+    }
+    *bus = (struct xv_i2c_bus){ .ops = &xvd_i2c_host_ops, .opaque = &d->host };
+    return 0;
+}
+
 static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
                                   const struct xv_platform *platform,
                                   struct xvd_loop *loop, char *err, size_t errlen)
@@ -199,21 +245,17 @@ static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
     union xvd_key_value v[NR_KEYS];
     struct xv_i2c_params params;
     struct xv_i2c_bus bus;
-    const char *spec, *allow;
     struct i2c_dev *d;
     int ret;
 
     (void)loop;
     if (xvd_keys_parse(i2c_keys, NR_KEYS, "i2c", conf, v, err, errlen) < 0)
         return NULL;
-    spec = v[KEY_BUS].text;
-    allow = v[KEY_ALLOW].text;
     xv_i2c_default_params(&params);
     if (conf->max_requests_per_wakeup)
         params.max_requests_per_call = conf->max_requests_per_wakeup;
     params.max_transfer = (uint16_t)v[KEY_MAX_TRANSFER].n;
     params.queue_size = (uint16_t)v[KEY_QUEUE_SIZE].n;
-
     d = calloc(1, sizeof(*d));
     if (!d) {
         snprintf(err, errlen, "device %s: out of memory", conf->name);
@@ -221,43 +263,10 @@ static struct xvd_dev *i2c_create(const struct xvd_device_conf *conf,
     }
     d->host.fd = -1;
     d->emul.eeprom.fd = -1;
-    d->emulated = strcmp(spec, "emulated") == 0;
-    if (allow) {
-        if (parse_allow(allow, &params) < 0) {
-            snprintf(err, errlen, "device %s: key 'allow': bad value '%s' "
-                     "(ADDR or LO-HI, comma-separated; 7-bit 0x00..0x7f, "
-                     "10-bit 0x80..0x3ff)", conf->name, allow);
-            goto fail;
-        }
-    } else if (d->emulated) {
-        xv_i2c_allow_all(&params);
-    } else {
-        /* A host bus carries the host's devices too: nothing by default. */
-        snprintf(err, errlen, "device %s: key 'allow': missing (required for "
-                 "bus %s)", conf->name, spec);
+    d->emulated = strcmp(v[KEY_BUS].text, "emulated") == 0;
+    if (set_allowed(conf, v[KEY_ALLOW].text, d->emulated, &params, err, errlen) < 0 ||
+        open_bus(d, conf, v, &bus, err, errlen) < 0)
         goto fail;
-    }
-    if (d->emulated) {
-        if (setup_emulated(d, conf, err, errlen) < 0)
-            goto fail;
-        bus.ops = &xvd_i2c_emul_ops;
-        bus.opaque = &d->emul;
-    } else {
-        char why[300];
-        const char *k = v[KEY_EEPROM].text ? "eeprom" : v[KEY_LM75].text ? "lm75" : NULL;
-
-        if (k) {
-            snprintf(err, errlen, "device %s: key '%s': only with bus = emulated",
-                     conf->name, k);
-            goto fail;
-        }
-        if (xvd_i2c_host_open(&d->host, spec, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "device %s: key 'bus': %s", conf->name, why);
-            goto fail;
-        }
-        bus.ops = &xvd_i2c_host_ops;
-        bus.opaque = &d->host;
-    }
     for (unsigned i = 0; i < XV_I2C_GROUP_MAX; i++) {
         d->reqs[i].bounce = malloc(params.max_transfer);
         if (!d->reqs[i].bounce) {
