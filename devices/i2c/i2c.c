@@ -207,8 +207,12 @@ static uint32_t parse(struct xv_i2c *i2c, unsigned idx)
     msg->flags = (uint16_t)((read ? XV_I2C_MSG_RD : 0) | (ten_bit ? XV_I2C_MSG_TEN : 0));
     msg->len = (uint16_t)len;
     if (len) {
+        /* The bus interprets what it is sent (a register number, an SMBus
+         * command): a write is copied once, out of the guest's reach, when
+         * there is a bounce buffer. Reads land in the guest's buffer. */
         bool direct = read ?
             contiguous(c, c->nr_readable, c->nr_writable, 0, len, &msg->buf) :
+            !req->bounce &&
             contiguous(c, 0, c->nr_readable, VIRTIO_I2C_OUT_HDR_BYTES, len, &msg->buf);
 
         if (!direct) {

@@ -114,7 +114,10 @@ struct xv_i2c_params {
 struct xv_i2c;
 
 /* One request slot: a group of G requests needs G slots. bounce (optional,
- * max_transfer bytes) is only used for a buffer split over descriptors. */
+ * max_transfer bytes) holds every write message, so the bus sees a copy
+ * the guest cannot change (core.h, "Guest memory"), and read messages split
+ * over descriptors. Without one, a write's msg->buf is the guest's memory
+ * and the bus must read each byte once. */
 struct xv_i2c_req {
     uint8_t *bounce;
     /* Engine state. */

@@ -122,6 +122,7 @@ static int16_t *lm75_word(struct xvd_i2c_lm75 *s)
 static int lm75_msg(struct xvd_i2c_lm75 *s, struct xv_i2c_msg *m)
 {
     int16_t *w;
+    uint8_t reg;
 
     if (m->flags & XV_I2C_MSG_RD) {
         w = lm75_word(s);
@@ -136,9 +137,10 @@ static int lm75_msg(struct xvd_i2c_lm75 *s, struct xv_i2c_msg *m)
     }
     if (m->len == 0)
         return 0;
-    if (m->buf[0] > 3)
+    reg = m->buf[0];                            /* read once: checked, then used */
+    if (reg > 3)
         return -ENXIO;                          /* no such register: NACK */
-    s->ptr = m->buf[0];
+    s->ptr = reg;
     if (m->len == 1)
         return 0;
     w = lm75_word(s);

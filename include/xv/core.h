@@ -19,6 +19,13 @@
  *      released through platform->unmap first), and calls
  *      xv_vq_notify_guest(), which raises platform->interrupt() unless the
  *      driver suppressed it.
+ *
+ * Guest memory: another vCPU may rewrite a request's buffers while the
+ * device works on it. So every value a device checks and then acts on (a
+ * header, a length, an index, a register number, a command) is fetched
+ * once, with xv_chain_read(), into the device's own memory and used from
+ * there; only payloads the device merely moves may be used in place. The
+ * core does the same with descriptors and ring indices.
  */
 #ifndef XV_CORE_H
 #define XV_CORE_H
@@ -285,7 +292,8 @@ bool xv_vq_enable_notify(struct xv_vq *vq);
 /* Available chains not yet popped (0 when empty or broken). */
 uint16_t xv_vq_avail_count(struct xv_vq *vq);
 
-/* Copy helpers over a chain's segments (bounded by what was mapped). */
+/* Copy helpers over a chain's segments (bounded by what was mapped).
+ * xv_chain_read() is the single fetch of guest data (see the top). */
 size_t xv_chain_read(const struct xv_chain *chain, size_t off, void *dst,
                      size_t len);
 size_t xv_chain_write(const struct xv_chain *chain, size_t off,

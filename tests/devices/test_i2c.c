@@ -44,6 +44,8 @@ struct fake_bus {
     struct xv_i2c_msg msgs[MAX_CALLS][GROUP];
     uint8_t data[MAX_CALLS][GROUP][MAXLEN];
     int ret;                    /* 0: n; else returned as is */
+    uint8_t *flip;              /* a second vCPU rewrites this guest byte
+                                   while the bus works */
 };
 
 static int fake_transfer(void *opaque, struct xv_i2c_msg *msgs, unsigned n)
@@ -51,6 +53,8 @@ static int fake_transfer(void *opaque, struct xv_i2c_msg *msgs, unsigned n)
     struct fake_bus *b = opaque;
 
     assert_true(b->calls < MAX_CALLS && n <= GROUP);
+    if (b->flip)
+        *b->flip = 0xff;
     b->nmsgs[b->calls] = n;
     for (unsigned i = 0; i < n; i++) {
         b->msgs[b->calls][i] = msgs[i];
@@ -317,6 +321,25 @@ static void test_single_write(void **state)
     assert_int_equal(f->fake.msgs[0][0].len, 3);
     assert_memory_equal(f->fake.data[0][0], data, 3);
     assert_true(f->tp.interrupt_calls >= 1);
+}
+
+/* The bus acts on a copy: a guest rewriting its buffer mid-transfer (with
+ * the buffers mapped in place, as Xen does) changes nothing it sees. */
+static void test_write_is_fetched_once(void **state)
+{
+    struct fixture *f = *state;
+    const uint8_t data[2] = { 0x01, 0x22 };
+    struct req r;
+
+    f->tp.bounce = false;
+    assert_true(start(f, F_DRIVER));
+    r = queue_req(f, A7(0x50), 0, data, 2);
+    f->fake.flip = ram(f, r.buf, 1);
+    kick(f);
+    assert_int_equal(status_of(f, &r), VIRTIO_I2C_MSG_OK);
+    assert_int_equal(f->fake.calls, 1);
+    assert_memory_equal(f->fake.data[0][0], data, 2);
+    assert_int_equal(*ram(f, r.buf, 1), 0xff);
 }
 
 static void test_write_then_read_is_one_transfer(void **state)
@@ -815,6 +838,7 @@ static void test_smbus_host_transfer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_write_is_fetched_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_then_read_is_one_transfer, setup,
                                         teardown),
