@@ -173,6 +173,12 @@ struct xv_vq {
     uint16_t in_flight;         /* chains popped and not yet pushed */
     bool notify_pending;        /* QueueNotify seen, not yet processed */
     bool notify_disabled;       /* device is draining: suppress kicks */
+    /* Chains failed (completed with length 0) since the device's last
+     * xv_device_process_queue(); at a queue's worth the queue is throttled
+     * until the next one, so a guest republishing bad chains as fast as
+     * they fail cannot hold the embedder's loop. */
+    uint16_t failed;
+    bool throttled;
     bool reset;                 /* QueueReset done, not re-enabled yet */
     uint32_t generation;        /* bumped on every enable and release */
 };
@@ -273,7 +279,9 @@ int xv_mmio_write(struct xv_device *dev, uint32_t offset, unsigned size,
  * buffers mapped, 0 if the queue is empty (or not ready, or broken), or a
  * negative errno when the queue is broken (device now in NEEDS_RESET).
  * Chains whose buffers can't be mapped are completed with length 0 and
- * skipped; the caller never sees them.
+ * skipped; the caller never sees them. After a queue's worth of those in
+ * one xv_device_process_queue() it returns 0 and asks queue_notify() for
+ * another round (xv_vq_enable_notify() and xv_vq_avail_count() agree).
  */
 int xv_vq_pop(struct xv_vq *vq, struct xv_chain *chain);
 /* Release the chain's buffers (if still mapped) and add it to the used

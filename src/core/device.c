@@ -102,6 +102,8 @@ void xv_device_process_queue(struct xv_device *dev, unsigned queue)
         return;
     vq = &dev->vqs[queue];
     vq->notify_pending = false;
+    vq->failed = 0;
+    vq->throttled = false;
     if (!vq->ready || vq->broken || !(dev->status & XV_STATUS_DRIVER_OK) ||
         (dev->status & XV_STATUS_DEVICE_NEEDS_RESET))
         return;

@@ -85,6 +85,8 @@ static void reset_indices(struct xv_vq *vq)
     vq->notify_pending = false;
     vq->notify_disabled = false;
     vq->broken = false;
+    vq->failed = 0;
+    vq->throttled = false;
 }
 
 static void unmap_areas(struct xv_vq *vq, unsigned count)
@@ -312,6 +314,8 @@ int xv_vq_pop(struct xv_vq *vq, struct xv_chain *chain)
         return 0;
     if (queue_broken(vq))
         return -EIO;
+    if (vq->throttled)
+        return 0;
 
     for (;;) {
         uint16_t pending = (uint16_t)(avail_idx(vq) - vq->last_avail_idx);
@@ -344,7 +348,11 @@ int xv_vq_pop(struct xv_vq *vq, struct xv_chain *chain)
             w.request_fault = XV_FAULT_BUF_MAP;
         if (w.request_fault) {
             fail_request(vq, chain->head, w.request_fault);
-            continue;
+            if (++vq->failed < vq->num)
+                continue;
+            vq->throttled = true;
+            p->queue_notify(p->opaque, vq->dev, vq->index);
+            return 0;
         }
         chain->mapped = chain->nr_readable + chain->nr_writable > 0;
         vq->in_flight++;
@@ -428,14 +436,14 @@ bool xv_vq_enable_notify(struct xv_vq *vq)
     else
         set_used_flags(vq, 0);
     xv_mb(); /* the driver must see us listening before we look again */
-    return avail_idx(vq) != vq->last_avail_idx;
+    return !vq->throttled && avail_idx(vq) != vq->last_avail_idx;
 }
 
 uint16_t xv_vq_avail_count(struct xv_vq *vq)
 {
     uint16_t pending;
 
-    if (!queue_usable(vq) || queue_broken(vq))
+    if (!queue_usable(vq) || queue_broken(vq) || vq->throttled)
         return 0;
     pending = (uint16_t)(avail_idx(vq) - vq->last_avail_idx);
     return pending > vq->num ? 0 : pending;

@@ -1118,6 +1118,51 @@ static void test_translation_refused(void **state)
     tp_refuse_clear(&f->tp);
 }
 
+/* A second vCPU that republishes every chain as soon as it fails. */
+static unsigned republish_budget;
+static struct drv_vq *republish_q;
+static int (*plain_map)(void *opaque, const struct xv_gbuf *bufs, unsigned n,
+                        struct xv_iovec *iov);
+
+static int racing_map(void *opaque, const struct xv_gbuf *bufs, unsigned n,
+                      struct xv_iovec *iov)
+{
+    int rc = plain_map(opaque, bufs, n, iov);
+
+    if (rc < 0 && republish_budget) {
+        republish_budget--;
+        drv_avail_add(republish_q, 0);
+    }
+    return rc;
+}
+
+static void test_republished_failures_are_bounded(void **state)
+{
+    struct fixture *f = *state;
+
+    start(f, 8, 0);
+    plain_map = f->tp.platform.map;
+    f->tp.platform.map = racing_map;
+    republish_q = &f->q;
+    republish_budget = 100;
+    drv_desc(&f->q, 0, 0x1000, 8, 0, 0);       /* outside RAM: never maps */
+    drv_avail_add(&f->q, 0);
+    /* A queue's worth of failures, then the rest waits for another round. */
+    assert_int_equal(pop(f), 0);
+    assert_int_equal(f->tp.fault_counts[XV_FAULT_BUF_MAP], 8);
+    assert_int_equal(f->tp.queue_notify_calls, 1);
+    assert_int_equal(xv_vq_avail_count(f->vq), 0);
+    assert_false(xv_vq_enable_notify(f->vq));
+    assert_int_equal(pop(f), 0);
+    assert_int_equal(f->tp.fault_counts[XV_FAULT_BUF_MAP], 8);
+    /* The next round gets its own queue's worth. */
+    xv_device_process_queue(&f->td.dev, 0);
+    assert_int_equal(pop(f), 0);
+    assert_int_equal(f->tp.fault_counts[XV_FAULT_BUF_MAP], 16);
+    assert_false(needs_reset(f));
+    f->tp.platform.map = plain_map;
+}
+
 static void test_indirect_table_unmappable(void **state)
 {
     struct fixture *f = *state;
@@ -1229,6 +1274,7 @@ int main(void)
         T(test_push_after_queue_reset),
         T(test_addr_overflow),
         T(test_translation_refused),
+        T(test_republished_failures_are_bounded),
         T(test_indirect_table_unmappable),
         T(test_too_many_segments),
         T(test_total_length_overflow),
