@@ -27,7 +27,7 @@
 #include "xv/wire.h"
 
 #define DEFAULT_SOCKET "/run/xenvirtiod/scmi.sock"
-#define DEFAULT_CONFIG "/etc/xen/xenvirtiod.conf"
+#define DEFAULT_CONFIG XENVIRTIOD_CONFIG
 
 static int fd = -1;
 static unsigned token;

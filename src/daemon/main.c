@@ -26,7 +26,7 @@
 #include "sd.h"
 #include "xen.h"
 
-#define DEFAULT_CONFIG "/etc/xen/xenvirtiod.conf"
+#define DEFAULT_CONFIG XENVIRTIOD_CONFIG
 #define CLI_DEVICES_MAX 16
 
 struct daemon {

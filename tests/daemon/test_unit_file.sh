@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The systemd unit: the directives the daemon relies on are there, and
-# systemd-analyze (when present) accepts it. Usage: test_unit_file.sh UNIT XENVIRTIOD
+# The systemd unit: the directives the daemon relies on are there, its paths
+# are the ones the build installs to and the daemon reads by default, and
+# systemd-analyze (when present) accepts it.
+# Usage: test_unit_file.sh UNIT XENVIRTIOD SBINDIR CONFIG
 set -euo pipefail
-unit=$1 binary=$(realpath "$2")
+unit=$1 binary=$(realpath "$2") sbindir=$3 config=$4
+grep -qF "(default $config)" <("$binary" --help) ||
+    { echo "FAIL: xenvirtiod's default config is not $config"; exit 1; }
 for directive in Type=notify NotifyAccess=main WatchdogSec=30s \
-                 "ExecStart=/usr/sbin/xenvirtiod --config /etc/xen/xenvirtiod.conf --foreground" \
+                 "ExecStart=$sbindir/xenvirtiod --config $config --foreground" \
                  'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure \
                  "After=xen.service xenstored.service proc-xen.mount" \
                  "DeviceAllow=/dev/xen/privcmd rw" "DeviceAllow=/dev/xen/evtchn rw" \
@@ -30,7 +34,7 @@ fi
 if command -v systemd-analyze >/dev/null; then
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
-    sed "s|/usr/sbin/xenvirtiod|$binary|" "$unit" >"$dir/xenvirtiod.service"
+    sed "s|$sbindir/xenvirtiod|$binary|" "$unit" >"$dir/xenvirtiod.service"
     out=$(systemd-analyze verify "$dir/xenvirtiod.service" 2>&1 || true)
     # Units it mentions that this machine lacks are not errors of ours.
     bad=$(grep -v -e "not found" -e "xen.service" -e "xenstored" -e "proc-xen" \
