@@ -160,6 +160,7 @@ int guest_cmd_die(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_bench_notify(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_bench_mmio(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_hammer(struct guest_ctx *ctx, int argc, char **argv);
+int guest_cmd_race(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_eeprom(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_i2c_sensor(struct guest_ctx *ctx, int argc, char **argv);

@@ -233,6 +233,10 @@ struct vdrv_device {
     bool needs_reset;           /* device set DEVICE_NEEDS_RESET */
     bool grants_broken;         /* a grant was still in use at unmap */
     bool dead;                  /* vdrv_die(): the guest stopped */
+    /* A racing vCPU's view of every chain added (guest_race.c): called
+     * with its buffers before the chain is published. Optional. */
+    void (*on_add)(void *opaque, const struct vdrv_sg *sg, unsigned n);
+    void *on_add_opaque;
     uint32_t config_interrupts;
     uint64_t interrupts;
     uint64_t spurious_interrupts;

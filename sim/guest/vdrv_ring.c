@@ -382,6 +382,8 @@ int vdrv_vq_add(struct vdrv_vq *vq, const struct vdrv_sg *sg, unsigned out,
     err = map_sgs(vq, sg, out, total, maps);
     if (err)
         goto out;
+    if (vq->dev->on_add)
+        vq->dev->on_add(vq->dev->on_add_opaque, sg, total);
     if (indirect) {
         struct vdrv_head_state *hs = &vq->heads[vq->free_head];
 

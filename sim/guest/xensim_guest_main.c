@@ -37,6 +37,7 @@ static const struct guest_command commands[] = {
     { "scmi-shell", guest_cmd_scmi_shell, "scmi-shell [--protocols ...] (commands on stdin)" },
     { "scmi-flood", guest_cmd_scmi_flood, "scmi-flood N" },
     { "hammer", guest_cmd_hammer, "hammer [--seconds S]" },
+    { "race", guest_cmd_race, "race [--seconds S]" },
     { "die", guest_cmd_die, "die [--dev N]" },
     { "bench-mmio", guest_cmd_bench_mmio, "bench-mmio N" },
     { "bench-notify", guest_cmd_bench_notify, "bench-notify N" },
