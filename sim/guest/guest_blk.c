@@ -62,6 +62,7 @@ int guest_blk_io_submit(struct vdrv_blk *blk, struct guest_blk_io *io)
     bool to_guest = device_writes(io->type);
     int err;
 
+    io->submitted_ns = guest_now_ns();
     if (!dev->driver_ok)
         return -ENODEV;
     f = vdrv_inflight_new(dev, VDRV_PAGE_SIZE + (size_t)io->len);
@@ -481,6 +482,41 @@ static uint64_t bench_next_sector(const struct bench_opts *o, uint64_t capacity,
     return *rng % blocks * (o->bs / BLK_SECTOR);
 }
 
+/* Completion latencies of a benchmark run, for its median and p99. */
+struct latencies {
+    int64_t *ns;
+    size_t n, cap;
+};
+
+static void latency_add(struct latencies *l, int64_t ns)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4096;
+        int64_t *p = realloc(l->ns, cap * sizeof(*p));
+
+        if (!p)
+            return;     /* the quantiles come from fewer samples */
+        l->ns = p;
+        l->cap = cap;
+    }
+    l->ns[l->n++] = ns;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double latency_quantile(struct latencies *l, double q)
+{
+    if (l->n == 0)
+        return 0;
+    qsort(l->ns, l->n, sizeof(*l->ns), cmp_i64);
+    return (double)l->ns[(size_t)(q * (double)(l->n - 1))];
+}
+
 int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
 {
     struct bench_opts o;
@@ -489,6 +525,7 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
     uint64_t done = 0, seq = 0, rng = 0x9e3779b97f4a7c15ull, capacity;
     bool writes;
     int64_t start, elapsed = 0;
+    struct latencies lat = { 0 };
     int rc;
 
     if (bench_parse(argc, argv, &o) < 0) {
@@ -530,6 +567,7 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
             break;
         done++;
         elapsed = guest_now_ns() - start;
+        latency_add(&lat, elapsed + start - ios[i]->submitted_ns);
         if ((o.requests && done + o.qd > o.requests) ||
             (!o.requests && elapsed >= (int64_t)o.millis * 1000000))
             break;
@@ -550,11 +588,14 @@ int guest_cmd_blk_bench(struct guest_ctx *ctx, int argc, char **argv)
         return guest_blk_close(ctx, dev, GUEST_EXIT_FAIL);
     }
     printf("blk_bench pattern=%s bs=%" PRIu64 " qd=%" PRIu64 " requests=%" PRIu64
-           " seconds=%.3f iops=%.0f mbps=%.1f kicks=%" PRIu64 " interrupts=%" PRIu64 "\n",
+           " seconds=%.3f iops=%.0f mbps=%.1f kicks=%" PRIu64 " interrupts=%" PRIu64
+           " lat_median_us=%.1f lat_p99_us=%.1f\n",
            o.pattern, o.bs, o.qd, done, (double)elapsed / 1e9,
            (double)done * 1e9 / (double)elapsed,
            (double)done * (double)o.bs * 1e3 / (double)elapsed,
-           dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts);
+           dev->u.blk.dev.vqs[0].kicks, dev->u.blk.dev.interrupts,
+           latency_quantile(&lat, 0.5) / 1e3, latency_quantile(&lat, 0.99) / 1e3);
+    free(lat.ns);
     fflush(stdout);
     return guest_blk_close(ctx, dev, GUEST_EXIT_OK);
 }

@@ -133,6 +133,7 @@ struct guest_blk_io {
     uint32_t used_len;
     uint8_t status;             /* 0xff: the device never wrote it */
     struct vdrv_inflight *inflight;  /* its guest memory while queued */
+    int64_t submitted_ns;       /* guest_now_ns() at the last submit */
     uint8_t data[];             /* len bytes: in or out */
 };
 struct guest_blk_io *guest_blk_io_new(uint32_t len);
