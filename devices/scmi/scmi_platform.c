@@ -15,14 +15,59 @@
 #include "log.h"
 #include "scmi_platform.h"
 
+/* Section keys: their values are checked by the loaders below. */
+#define KEY(name_, doc_) { name_, XVD_KEY_TEXT, .doc = doc_ }
+
+static const struct xvd_key clock_keys[] = {
+    KEY("rates", "up to 16 ascending rates in Hz (or range)"),
+    KEY("range", "MIN-MAX:STEP in Hz (or rates)"),
+    KEY("rate", "the default rate, one of the rates or within the range"),
+    KEY("on", "on at boot: the platform keeps its own vote"),
+    KEY("enable-latency", "microseconds, reported in CLOCK_ATTRIBUTES"),
+};
+static const struct xvd_key reset_keys[] = {
+    KEY("latency", "microseconds a reset takes (default unknown)"),
+};
+static const struct xvd_key power_keys[] = {
+    KEY("on", "on at boot"),
+};
+static const struct xvd_key perf_keys[] = {
+    KEY("levels", "LEVEL:MW:LATENCY-US, up to 16, ascending"),
+    KEY("level", "the default level (default the lowest)"),
+    KEY("sustained-level", "the sustained level"),
+    KEY("sustained-freq", "the sustained frequency in kHz"),
+    KEY("rate-limit", "microseconds between level changes"),
+};
+static const struct xvd_key voltage_keys[] = {
+    KEY("levels", "microvolts, ascending (or range)"),
+    KEY("range", "MIN-MAX:STEP in microvolts (or levels)"),
+    KEY("voltage", "the default level"),
+    KEY("on", "on at boot"),
+};
+static const struct xvd_key sensor_keys[] = {
+    KEY("unit", "none, temperature, voltage, current, power or energy"),
+    KEY("exponent", "the value is in units of 10^n, -16..15"),
+    KEY("value", "a fixed, simulated reading (or hwmon)"),
+    KEY("hwmon", "a Linux hwmon file to read (or value)"),
+    KEY("update-interval", "seconds a reading stands, reported to the guest"),
+};
+static const struct xvd_key platform_keys[] = {
+    KEY("vendor", "what BASE_DISCOVER_VENDOR answers, at most 15 characters"),
+    KEY("sub-vendor", "what BASE_DISCOVER_SUB_VENDOR answers, at most 15 characters"),
+    KEY("socket", "the raw SCMI socket's path"),
+};
+
+#define SECTION(kind_, named_, keys_) \
+    { kind_, named_, keys_, sizeof(keys_) / sizeof(keys_[0]) }
+
 const struct xvd_section_kind xvd_scmi_sections[XVD_SCMI_NR_SECTIONS] = {
-    [XV_SCMI_CLOCK] = { "scmi-clock", true },
-    [XV_SCMI_RESET] = { "scmi-reset", true },
-    [XV_SCMI_POWER] = { "scmi-power", true },
-    [XV_SCMI_PERF] = { "scmi-perf", true },
-    [XV_SCMI_VOLTAGE] = { "scmi-voltage", true },
-    [XV_SCMI_SENSOR] = { "scmi-sensor", true },
-    [XVD_SCMI_SECTION] = { "scmi", false },
+    [XV_SCMI_CLOCK] = SECTION("scmi-clock", true, clock_keys),
+    [XV_SCMI_RESET] = SECTION("scmi-reset", true, reset_keys),
+    [XV_SCMI_POWER] = SECTION("scmi-power", true, power_keys),
+    [XV_SCMI_PERF] = SECTION("scmi-perf", true, perf_keys),
+    [XV_SCMI_VOLTAGE] = SECTION("scmi-voltage", true, voltage_keys),
+    [XV_SCMI_SENSOR] = SECTION("scmi-sensor", true, sensor_keys),
+    [XVD_SCMI_SECTION] = SECTION("scmi", false, platform_keys),
 };
 
 /* ---- the simulated backend ---- */
@@ -184,29 +229,6 @@ static int bad(struct loader *l, const char *key, const char *why)
     return xvd_section_error(l->cfg, l->sec, key, l->err, l->errlen, "%s", why);
 }
 
-static int check_keys(struct loader *l, const char *const *keys, size_t n)
-{
-    for (unsigned i = 0; i < l->sec->nr_opts; i++) {
-        bool known = false;
-
-        for (size_t k = 0; k < n && !known; k++)
-            known = strcmp(l->sec->opts[i].key, keys[k]) == 0;
-        if (!known) {
-            char known_list[256] = "";
-
-            for (size_t k = 0; k < n; k++) {
-                strncat(known_list, keys[k], sizeof(known_list) - strlen(known_list) - 1);
-                if (k + 1 < n)
-                    strncat(known_list, ", ", sizeof(known_list) - strlen(known_list) - 1);
-            }
-            return xvd_section_error(l->cfg, l->sec, NULL, l->err, l->errlen,
-                                     "unknown key '%s' (known: %s)",
-                                     l->sec->opts[i].key, known_list);
-        }
-    }
-    return 0;
-}
-
 static int opt_u64(struct loader *l, const char *key, uint64_t def, uint64_t max,
                    uint64_t *out)
 {
@@ -228,11 +250,7 @@ static int opt_bool(struct loader *l, const char *key, bool *out)
     const char *v = xvd_section_opt(l->sec, key, NULL);
 
     *out = false;
-    if (!v)
-        return 0;
-    if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 || strcmp(v, "true") == 0)
-        *out = true;
-    else if (strcmp(v, "no") != 0 && strcmp(v, "off") != 0 && strcmp(v, "false") != 0)
+    if (v && !xvd_parse_bool(v, out))
         return bad(l, key, "must be yes|no");
     return 0;
 }
@@ -314,13 +332,11 @@ static int load_levels(struct loader *l, const char *list_key, const char *def_k
 
 static int load_clock(struct loader *l, struct xv_scmi_clock_desc *c)
 {
-    static const char *const keys[] = { "rates", "range", "rate", "on", "enable-latency" };
     uint64_t latency;
     bool range;
     unsigned n = 0;
 
-    if (check_keys(l, keys, 5) ||
-        load_levels(l, "rates", "rate", UINT64_MAX / 2, c->rates, XV_SCMI_MAX_RATES,
+    if (load_levels(l, "rates", "rate", UINT64_MAX / 2, c->rates, XV_SCMI_MAX_RATES,
                     &range, &n, &c->default_rate) ||
         opt_bool(l, "on", &c->on_at_boot) ||
         opt_u64(l, "enable-latency", 0, UINT32_MAX, &latency))
@@ -333,10 +349,9 @@ static int load_clock(struct loader *l, struct xv_scmi_clock_desc *c)
 
 static int load_reset(struct loader *l, struct xv_scmi_reset_desc *r)
 {
-    static const char *const keys[] = { "latency" };
     uint64_t latency;
 
-    if (check_keys(l, keys, 1) || opt_u64(l, "latency", UINT32_MAX, UINT32_MAX, &latency))
+    if (opt_u64(l, "latency", UINT32_MAX, UINT32_MAX, &latency))
         return -EINVAL;
     r->latency_us = (uint32_t)latency;
     return 0;
@@ -344,23 +359,17 @@ static int load_reset(struct loader *l, struct xv_scmi_reset_desc *r)
 
 static int load_power(struct loader *l, struct xv_scmi_power_desc *pw)
 {
-    static const char *const keys[] = { "on" };
-
-    return check_keys(l, keys, 1) || opt_bool(l, "on", &pw->on_at_boot) ? -EINVAL : 0;
+    return opt_bool(l, "on", &pw->on_at_boot) ? -EINVAL : 0;
 }
 
 /* "level:power-mW:latency-us,..." ascending levels. */
 static int load_perf(struct loader *l, struct xv_scmi_perf_desc *d)
 {
-    static const char *const keys[] = { "levels", "level", "sustained-level",
-                                        "sustained-freq", "rate-limit" };
     const char *v = xvd_section_opt(l->sec, "levels", NULL);
     char buf[XVD_VALUE_MAX], *save = NULL;
     uint64_t def, sl, sf, rl;
     bool found = false;
 
-    if (check_keys(l, keys, 5))
-        return -EINVAL;
     if (!v)
         return bad(l, NULL, "needs 'levels = LEVEL:POWER-MW:LATENCY-US,...'");
     snprintf(buf, sizeof(buf), "%s", v);
@@ -401,13 +410,11 @@ static int load_perf(struct loader *l, struct xv_scmi_perf_desc *d)
 
 static int load_voltage(struct loader *l, struct xv_scmi_voltage_desc *d)
 {
-    static const char *const keys[] = { "levels", "range", "voltage", "on" };
     uint64_t vals[XV_SCMI_MAX_LEVELS], def;
     unsigned n = 0;
     bool range;
 
-    if (check_keys(l, keys, 4) ||
-        load_levels(l, "levels", "voltage", INT32_MAX, vals, XV_SCMI_MAX_LEVELS,
+    if (load_levels(l, "levels", "voltage", INT32_MAX, vals, XV_SCMI_MAX_LEVELS,
                     &range, &n, &def) ||
         opt_bool(l, "on", &d->on_at_boot))
         return -EINVAL;
@@ -430,8 +437,6 @@ static int8_t hwmon_exponent(uint8_t unit_type)
 
 static int load_sensor(struct loader *l, struct xv_scmi_sensor_desc *d, unsigned i)
 {
-    static const char *const keys[] = { "unit", "exponent", "value", "hwmon",
-                                        "update-interval" };
     static const struct { const char *name; uint8_t type; } units[] = {
         { "none", SCMI_SENSOR_UNIT_NONE }, { "temperature", SCMI_SENSOR_UNIT_TEMPERATURE_C },
         { "voltage", SCMI_SENSOR_UNIT_VOLTAGE }, { "current", SCMI_SENSOR_UNIT_CURRENT },
@@ -446,8 +451,6 @@ static int load_sensor(struct loader *l, struct xv_scmi_sensor_desc *d, unsigned
     char *end;
     long e;
 
-    if (check_keys(l, keys, 5))
-        return -EINVAL;
     for (size_t u = 0; unit && u < sizeof(units) / sizeof(units[0]); u++) {
         if (strcmp(unit, units[u].name) == 0) {
             d->unit_type = units[u].type;
@@ -485,13 +488,10 @@ static int load_sensor(struct loader *l, struct xv_scmi_sensor_desc *d, unsigned
 
 static int load_scmi(struct loader *l)
 {
-    static const char *const keys[] = { "vendor", "sub-vendor", "socket" };
     const char *vendor = xvd_section_opt(l->sec, "vendor", NULL);
     const char *sub = xvd_section_opt(l->sec, "sub-vendor", NULL);
     const char *socket = xvd_section_opt(l->sec, "socket", NULL);
 
-    if (check_keys(l, keys, 3))
-        return -EINVAL;
     if (vendor && strlen(vendor) >= XV_SCMI_SHORT_NAME_MAX)
         return bad(l, "vendor", "at most 15 characters");
     if (sub && strlen(sub) >= XV_SCMI_SHORT_NAME_MAX)
@@ -573,16 +573,15 @@ int xvd_scmi_platform_load(struct xvd_scmi_platform *p,
         int kind = -1;
 
         l.sec = &cfg->sections[s];
-        if (strcmp(l.sec->kind, xvd_scmi_sections[XVD_SCMI_SECTION].kind) == 0) {
-            if (load_scmi(&l))
-                return -EINVAL;
-            continue;
-        }
-        for (int k = 0; k < XV_SCMI_KIND_COUNT; k++) {
+        for (int k = 0; k < XVD_SCMI_NR_SECTIONS; k++) {
             if (strcmp(l.sec->kind, xvd_scmi_sections[k].kind) == 0)
                 kind = k;
         }
-        if (kind >= 0 && load_section(&l, kind))
+        if (kind < 0)
+            continue;   /* another device type's section */
+        if (xvd_section_check_keys(cfg, l.sec, &xvd_scmi_sections[kind], err, errlen) < 0)
+            return -EINVAL;
+        if (kind == XVD_SCMI_SECTION ? load_scmi(&l) : load_section(&l, kind))
             return -EINVAL;
     }
     return 0;

@@ -81,36 +81,48 @@ static void usage(FILE *out)
         "See xenvirtiod(8) and xenvirtiod.conf(5).\n");
 }
 
-/* "TYPE KEY VALUES DOC", one key a line, from the types' key tables. */
+static void print_key(FILE *out, const char *owner, const struct xvd_key *k)
+{
+    const char *def;
+    char values[128];
+
+    switch (k->kind) {
+    case XVD_KEY_TEXT:
+        snprintf(values, sizeof(values), "%s", k->required ? "required" : "text");
+        break;
+    case XVD_KEY_BOOL:
+        snprintf(values, sizeof(values), "yes|no, default %s", k->def ? "yes" : "no");
+        break;
+    case XVD_KEY_U64:
+    case XVD_KEY_POW2:
+        snprintf(values, sizeof(values), "%" PRIu64 "..%" PRIu64 "%s, default %" PRIu64,
+                 k->min, k->max, k->kind == XVD_KEY_POW2 ? " power of two" : "", k->def);
+        break;
+    case XVD_KEY_CHOICE:
+        def = xvd_key_choice(k, (unsigned)k->def);
+        snprintf(values, sizeof(values), "%s, default %.*s", k->choices,
+                 (int)strcspn(def, "|"), def);
+        break;
+    }
+    fprintf(out, "%s %s (%s) %s\n", owner, k->name, values, k->doc);
+}
+
+/* "TYPE KEY (VALUES) DOC", one key a line, then "[SECTION] KEY ..." for
+ * the sections a type reads: the key tables, as xenvirtiod.conf(5) must
+ * document them. */
 static void list_keys(FILE *out)
 {
     for (unsigned t = 0; t < xvd_device_types.nr; t++) {
         const struct xvd_device_type *type = xvd_device_types.types[t];
 
-        for (unsigned i = 0; i < type->nr_keys; i++) {
-            const struct xvd_key *k = &type->keys[i];
-            char values[128];
+        for (unsigned i = 0; i < type->nr_keys; i++)
+            print_key(out, type->name, &type->keys[i]);
+        for (unsigned s = 0; s < type->nr_sections; s++) {
+            char owner[XVD_NAME_MAX + 2];
 
-            switch (k->kind) {
-            case XVD_KEY_TEXT:
-                snprintf(values, sizeof(values), "%s", k->required ? "required" : "text");
-                break;
-            case XVD_KEY_BOOL:
-                snprintf(values, sizeof(values), "yes|no, default %s", k->def ? "yes" : "no");
-                break;
-            case XVD_KEY_U64:
-            case XVD_KEY_POW2:
-                snprintf(values, sizeof(values), "%" PRIu64 "..%" PRIu64 "%s, default %" PRIu64,
-                         k->min, k->max, k->kind == XVD_KEY_POW2 ? " power of two" : "",
-                         k->def);
-                break;
-            case XVD_KEY_CHOICE:
-                snprintf(values, sizeof(values), "%s, default %.*s", k->choices,
-                         (int)strcspn(xvd_key_choice(k, (unsigned)k->def), "|"),
-                         xvd_key_choice(k, (unsigned)k->def));
-                break;
-            }
-            fprintf(out, "%s %s (%s) %s\n", type->name, k->name, values, k->doc);
+            snprintf(owner, sizeof(owner), "[%s]", type->sections[s].kind);
+            for (unsigned i = 0; i < type->sections[s].nr_keys; i++)
+                print_key(out, owner, &type->sections[s].keys[i]);
         }
     }
 }

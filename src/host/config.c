@@ -89,7 +89,7 @@ void xvd_config_defaults(struct xvd_config *cfg, const struct xvd_device_types *
     cfg->max_requests_per_wakeup = 64;
 }
 
-static bool parse_bool(const char *v, bool *out)
+bool xvd_parse_bool(const char *v, bool *out)
 {
     static const char *const yes[] = { "yes", "true", "on", "1" };
     static const char *const no[] = { "no", "false", "off", "0" };
@@ -307,7 +307,7 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
             file_error(st, st->line, "[daemon] key 'log-target': bad value '%s' "
                        "(must be auto|journal|stderr)", value);
     } else if (strcmp(key, "xenstore") == 0) {
-        if (daemon_key_once(st, KEY_XENSTORE, key) && !parse_bool(value, &cfg->xenstore))
+        if (daemon_key_once(st, KEY_XENSTORE, key) && !xvd_parse_bool(value, &cfg->xenstore))
             file_error(st, st->line, "[daemon] key 'xenstore': bad value '%s' "
                        "(must be yes|no)", value);
     } else if (strcmp(key, "max-requests-per-wakeup") == 0) {
@@ -909,7 +909,7 @@ int xvd_opt_bool(const struct xvd_device_conf *dev, const char *key, bool def,
         *out = def;
         return 0;
     }
-    if (!parse_bool(v, out)) {
+    if (!xvd_parse_bool(v, out)) {
         snprintf(err, errlen, "device %s: key '%s': bad value '%s' (must be yes|no)",
                  dev->name, key, v);
         return -EINVAL;
@@ -1040,6 +1040,25 @@ int xvd_keys_parse(const struct xvd_key *keys, unsigned nr, const char *type,
     for (unsigned i = 0; i < nr; i++) {
         if (parse_key(&keys[i], dev, &values[i], err, errlen) < 0)
             return -EINVAL;
+    }
+    return 0;
+}
+
+int xvd_section_check_keys(const struct xvd_config *cfg, const struct xvd_section_conf *sec,
+                           const struct xvd_section_kind *kind, char *err, size_t errlen)
+{
+    char known[256];
+    size_t used = 0;
+
+    for (unsigned i = 0; i < sec->nr_opts; i++) {
+        if (find_key(kind->keys, kind->nr_keys, sec->opts[i].key))
+            continue;
+        known[0] = '\0';
+        for (unsigned k = 0; k < kind->nr_keys && used < sizeof(known); k++)
+            used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+                                     k ? ", " : "", kind->keys[k].name);
+        return xvd_section_error(cfg, sec, NULL, err, errlen, "unknown key '%s' (known: %s)",
+                                 sec->opts[i].key, known);
     }
     return 0;
 }

@@ -57,9 +57,14 @@ struct xvd_device_conf {
 #define XVD_SECTIONS_MAX 192
 #define XVD_SECTION_OPTS_MAX 12
 
+struct xvd_key;
+
 struct xvd_section_kind {
     const char *kind;            /* "scmi-clock" */
     bool named;                  /* [scmi-clock NAME], not [scmi] */
+    /* The keys it takes (their values are the type's to check). */
+    const struct xvd_key *keys;
+    unsigned nr_keys;
 };
 
 struct xvd_section_conf {
@@ -102,6 +107,8 @@ int xvd_config_parse_device(struct xvd_device_conf *dev, const char *spec,
 /* The value parsers every part of the daemon uses. Numbers are decimal
  * or 0x-hex, no sign, no octal, within [min, max]; NULL is invalid. */
 bool xvd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* yes|no, true|false, on|off, 1|0 (any case); false if none of them. */
+bool xvd_parse_bool(const char *s, bool *out);
 /* error|warning|notice|info|debug -> LOG_*, or -1. */
 int xvd_parse_log_level(const char *name);
 /* auto|journal|stderr -> enum xvd_log_target, or -1. */
@@ -161,6 +168,9 @@ int xvd_key_error(const struct xvd_device_conf *dev, const char *key,
                   char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* No key of sec outside its kind's table, or -EINVAL with a message. */
+int xvd_section_check_keys(const struct xvd_config *cfg, const struct xvd_section_conf *sec,
+                           const struct xvd_section_kind *kind, char *err, size_t errlen);
 /* A section's key (NULL if absent) and the line it is on. */
 const char *xvd_section_opt(const struct xvd_section_conf *sec, const char *key,
                             unsigned *line);

@@ -33,32 +33,41 @@ static bool power_of_two(uint64_t n)
     return n && !(n & (n - 1));
 }
 
-/* Every type's key table is one the checker and the man page test can
- * trust: unique names, a line of doc, defaults inside their bounds. */
+static void check_key_table(const char *owner, const struct xvd_key *keys, unsigned nr)
+{
+    assert_non_null(keys);
+    for (unsigned i = 0; i < nr; i++) {
+        const struct xvd_key *k = &keys[i];
+
+        assert_non_null(k->name);
+        if (!k->doc || !k->doc[0])
+            fail_msg("%s key %s: no doc", owner, k->name);
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(keys[j].name, k->name) == 0)
+                fail_msg("%s key %s: listed twice", owner, k->name);
+        if (k->kind == XVD_KEY_U64 || k->kind == XVD_KEY_POW2)
+            if (k->def < k->min || k->def > k->max)
+                fail_msg("%s key %s: default outside its bounds", owner, k->name);
+        if (k->kind == XVD_KEY_POW2 && !power_of_two(k->def))
+            fail_msg("%s key %s: default not a power of two", owner, k->name);
+        if (k->kind == XVD_KEY_CHOICE && !xvd_key_choice(k, (unsigned)k->def)[0])
+            fail_msg("%s key %s: default not one of its choices", owner, k->name);
+    }
+}
+
+/* Every type's key tables, its own and its sections', are ones the checker
+ * and the man page test can trust: unique names, a line of doc, defaults
+ * inside their bounds. */
 static void test_key_tables(void **state)
 {
     (void)state;
     for (unsigned t = 0; t < xvd_device_types.nr; t++) {
         const struct xvd_device_type *type = xvd_device_types.types[t];
 
-        assert_non_null(type->keys);
-        for (unsigned i = 0; i < type->nr_keys; i++) {
-            const struct xvd_key *k = &type->keys[i];
-
-            assert_non_null(k->name);
-            if (!k->doc || !k->doc[0])
-                fail_msg("%s key %s: no doc", type->name, k->name);
-            for (unsigned j = 0; j < i; j++)
-                if (strcmp(type->keys[j].name, k->name) == 0)
-                    fail_msg("%s key %s: listed twice", type->name, k->name);
-            if (k->kind == XVD_KEY_U64 || k->kind == XVD_KEY_POW2)
-                if (k->def < k->min || k->def > k->max)
-                    fail_msg("%s key %s: default outside its bounds", type->name, k->name);
-            if (k->kind == XVD_KEY_POW2 && !power_of_two(k->def))
-                fail_msg("%s key %s: default not a power of two", type->name, k->name);
-            if (k->kind == XVD_KEY_CHOICE && !xvd_key_choice(k, (unsigned)k->def)[0])
-                fail_msg("%s key %s: default not one of its choices", type->name, k->name);
-        }
+        check_key_table(type->name, type->keys, type->nr_keys);
+        for (unsigned s = 0; s < type->nr_sections; s++)
+            check_key_table(type->sections[s].kind, type->sections[s].keys,
+                            type->sections[s].nr_keys);
     }
 }
 
