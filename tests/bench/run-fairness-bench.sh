@@ -20,21 +20,7 @@ export XENSIM=$build/sim/toolstack/xensim XENSIM_GUEST=$build/sim/guest/xensim-g
 export XENSIM_LIB_DIR=$build/sim/lib XENVIRTIOD=$build/xenvirtiod
 . "$top/tests/integration/lib.sh"
 sim_start
-cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
-[daemon]
-log-level = warning
-[scmi]
-socket = $SIM_DIR/scmi.sock
-[scmi-clock uart0]
-rates = 24000000
-[device i2c0]
-type = i2c
-bus = emulated
-eeprom = 0x50
-[device scmi0]
-type = scmi
-clocks = uart0
-CONF
+every_type_config "$SIM_DIR/xenvirtiod.conf"
 daemon_start --config "$SIM_DIR/xenvirtiod.conf"
 make_disk "$SIM_DIR/attacker.img" 16
 make_disk "$SIM_DIR/victim.img" 64

@@ -86,6 +86,25 @@ dom_mappings() {
     "$XENSIM" list | awk -v id="$1" '$2 == id {print $6, $7, $8}'
 }
 
+# A config with an emulated i2c bus and an SCMI agent for any guest's
+# generic virtio,device22 / virtio,device20 entries: a guest that attacks
+# every device type at once.
+every_type_config() { # path
+    cat >"$1" <<CONF
+[scmi]
+socket = $SIM_DIR/scmi.sock
+[scmi-clock uart0]
+rates = 24000000
+[device i2c0]
+type = i2c
+bus = emulated
+eeprom = 0x50
+[device scmi0]
+type = scmi
+clocks = uart0
+CONF
+}
+
 make_disk() { # path MiB
     truncate -s "${2}M" "$1"
 }

@@ -6,19 +6,7 @@
 # through it, and after the race every racing device serves a clean request.
 . "$(dirname "$0")/lib.sh"
 sim_start
-cat >"$SIM_DIR/xenvirtiod.conf" <<CONF
-[scmi]
-socket = $SIM_DIR/scmi.sock
-[scmi-clock uart0]
-rates = 24000000
-[device i2c0]
-type = i2c
-bus = emulated
-eeprom = 0x50
-[device scmi0]
-type = scmi
-clocks = uart0
-CONF
+every_type_config "$SIM_DIR/xenvirtiod.conf"
 daemon_start --config "$SIM_DIR/xenvirtiod.conf"
 make_disk "$SIM_DIR/racer.img" 2
 make_disk "$SIM_DIR/victim.img" 2
