@@ -58,10 +58,11 @@ static void platform_fault(void *opaque, struct xv_device *dev, int queue,
                            enum xv_fault fault)
 {
     struct xvx_device *xd = device_of(opaque);
-
     char where[24] = "";
 
     (void)dev;
+    if ((unsigned)fault < XV_FAULT_COUNT)
+        xd->faults[fault]++;
     if (queue >= 0)
         snprintf(where, sizeof(where), " on queue %d", queue);
     xvd_log_ratelimited(&xd->ratelimit, LOG_WARNING, xd->log_ctx,

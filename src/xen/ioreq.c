@@ -192,6 +192,7 @@ static void serve_copy(struct xvx_guest *g, ioreq_t *req)
         return;
     }
     offset = (uint32_t)(req->addr - xd->base);
+    xd->ioreqs++;
     if (req->dir == IOREQ_READ) {
         xv_mmio_read(&xd->dev->xv, offset, req->size, &value);
         /* Xen 4.17 sign-extends what we return: no high garbage. */

@@ -53,6 +53,9 @@ struct xvx_device {
     void (*on_driver_ok)(struct xvx_device *xd, void *opaque);
     void *on_driver_ok_opaque;
     struct xvd_ratelimit ratelimit;
+    /* For the control socket's stats. */
+    unsigned long ioreqs;       /* register accesses served */
+    unsigned long faults[XV_FAULT_COUNT]; /* guest faults, by kind */
     struct xvx_device *next;
 };
 
