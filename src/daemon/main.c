@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "device_type.h"
 #include "discovery.h"
 #include "log.h"
@@ -39,8 +40,10 @@ struct daemon {
     int cli_log_level;
     int cli_log_target;         /* -1: not given */
     bool no_xenstore;
+    const char *cli_control;
 
     struct xvd_loop *loop;
+    struct xvd_control *control;
     struct xvx_ctx xen;
     struct xvx_guest *guests;
     struct xvx_discovery *discovery;
@@ -73,6 +76,8 @@ static void usage(FILE *out)
         "  -D, --device SPEC      a device for --domain, repeatable, e.g.\n"
         "                         type=block,path=disk.img,base=0x2000000,irq=33\n"
         "      --no-xenstore      static devices only (dom0less systems)\n"
+        "      --control PATH     admin socket for xenvirtiodctl (default\n"
+        "                         " XVD_CONTROL_PATH "; none: no socket)\n"
         "      --list-keys        every device type's config keys, and exit\n"
         "  -h, --help             this help\n"
         "  -V, --version          version\n\n"
@@ -129,7 +134,8 @@ static void list_keys(FILE *out)
 
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
-    enum { OPT_LOG_LEVEL = 256, OPT_LOG_TARGET, OPT_NO_XENSTORE, OPT_LIST_KEYS };
+    enum { OPT_LOG_LEVEL = 256, OPT_LOG_TARGET, OPT_NO_XENSTORE, OPT_LIST_KEYS,
+           OPT_CONTROL };
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' },
         { "foreground", no_argument, NULL, 'f' },
@@ -139,6 +145,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
         { "device", required_argument, NULL, 'D' },
         { "no-xenstore", no_argument, NULL, OPT_NO_XENSTORE },
         { "list-keys", no_argument, NULL, OPT_LIST_KEYS },
+        { "control", required_argument, NULL, OPT_CONTROL },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -188,6 +195,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
             break;
         case OPT_NO_XENSTORE:
             d->no_xenstore = true;
+            break;
+        case OPT_CONTROL:
+            d->cli_control = optarg;
             break;
         case OPT_LIST_KEYS:
             list_keys(stdout);
@@ -556,7 +566,7 @@ static unsigned attached_statics(const struct daemon *d)
 
 /* ---- signals, watchdog, reload ---- */
 
-static void reload(struct daemon *d)
+static int reload(struct daemon *d)
 {
     struct xvd_config *fresh = malloc(sizeof(*fresh));
 
@@ -565,7 +575,7 @@ static void reload(struct daemon *d)
         xvd_log(LOG_ERR, NULL, "reload failed; keeping the old configuration");
         free(fresh);
         xvd_sd_ready();
-        return;
+        return fresh ? -EINVAL : -ENOMEM;
     }
     d->cfg = *fresh;
     free(fresh);
@@ -578,6 +588,7 @@ static void reload(struct daemon *d)
     xvd_log(LOG_NOTICE, NULL, "configuration reloaded from %s", d->config_path);
     xvd_sd_ready();
     update_status(d);
+    return 0;
 }
 
 static void on_signal(void *opaque, uint32_t events)
@@ -642,9 +653,46 @@ static int setup_watchdog(struct daemon *d)
     return xvd_loop_add_fd(d->loop, d->watchdog_fd, EPOLLIN, on_watchdog, d);
 }
 
+/* ---- the control socket ---- */
+
+static struct xvx_guest *control_guests(void *opaque)
+{
+    struct daemon *d = opaque;
+
+    return d->guests;
+}
+
+static int control_reload(void *opaque)
+{
+    return reload(opaque);
+}
+
+static const struct xvd_control_ops control_ops = {
+    .guests = control_guests,
+    .reload = control_reload,
+};
+
+/* The command line's path, else the config's, else the default; read at
+ * start only (a reload does not move it). Without it the guests are still
+ * served: the socket is for the admin, not for them. */
+static void setup_control(struct daemon *d)
+{
+    const char *path = d->cli_control ? d->cli_control :
+                       d->cfg.control[0] ? d->cfg.control : XVD_CONTROL_PATH;
+
+    if (strcmp(path, "none") == 0)
+        return;
+    d->control = xvd_control_open(d->loop, path, &control_ops, d);
+    if (!d->control)
+        xvd_log(LOG_ERR, NULL, "control socket %s: %s; running without it", path,
+                errno == EADDRINUSE ? "another daemon answers there" : strerror(errno));
+}
+
 static void shutdown_all(struct daemon *d)
 {
     xvd_sd_stopping();
+    xvd_control_close(d->control);
+    d->control = NULL;
     remove_statics(d);
     xvx_discovery_close(d->discovery);
     d->discovery = NULL;
@@ -701,6 +749,7 @@ int main(int argc, char **argv)
                 d->cli_domain);
         return 1;
     }
+    setup_control(d);
     xvd_sd_ready();
     update_status(d);
     xvd_log(LOG_NOTICE, NULL, "xenvirtiod %s ready", XENVIRTIOD_VERSION);

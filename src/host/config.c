@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/un.h>
 
 #include "config.h"
 #include "device_type.h"
@@ -28,6 +29,7 @@
 #define IRQ_MIN 32              /* first GIC SPI */
 #define IRQ_MAX 1019            /* last GIC SPI */
 #define SPEC_MAX 1024
+#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* Keys with their own fields; each may be given once per device. */
 enum device_key_bit {
@@ -45,6 +47,7 @@ enum daemon_key_bit {
     KEY_LOG_TARGET = 1u << 1,
     KEY_XENSTORE = 1u << 2,
     KEY_MAX_REQUESTS = 1u << 3,
+    KEY_CONTROL = 1u << 4,
 };
 
 struct parse_state {
@@ -282,6 +285,12 @@ static bool daemon_key_once(struct parse_state *st, unsigned bit, const char *ke
     return true;
 }
 
+/* A Unix socket's path, or none. */
+static bool control_path_ok(const char *value)
+{
+    return strcmp(value, "none") == 0 || (value[0] == '/' && strlen(value) < SUN_PATH_MAX);
+}
+
 static void daemon_key(struct parse_state *st, const char *key, const char *value)
 {
     struct xvd_config *cfg = st->cfg;
@@ -318,9 +327,17 @@ static void daemon_key(struct parse_state *st, const char *key, const char *valu
                        "bad value '%s' (must be 1..65535)", value);
         else
             cfg->max_requests_per_wakeup = (unsigned)n;
+    } else if (strcmp(key, "control") == 0) {
+        if (!daemon_key_once(st, KEY_CONTROL, key))
+            return;
+        if (!control_path_ok(value))
+            file_error(st, st->line, "[daemon] key 'control': bad value '%s' (must be "
+                       "none or an absolute path under %zu bytes)", value, SUN_PATH_MAX);
+        else
+            snprintf(cfg->control, sizeof(cfg->control), "%s", value);
     } else {
         file_error(st, st->line, "[daemon] unknown key '%s' (known: log-level, log-target, "
-                   "xenstore, max-requests-per-wakeup)", key);
+                   "xenstore, max-requests-per-wakeup, control)", key);
     }
 }
 

@@ -87,6 +87,8 @@ struct xvd_config {
     enum xvd_log_target log_target;
     bool xenstore;               /* discover devices from xenstore */
     unsigned max_requests_per_wakeup;
+    /* The control socket: "" for the daemon's default, "none" for none. */
+    char control[XVD_VALUE_MAX];
     struct xvd_device_conf devices[XVD_DEVICES_MAX];
     unsigned nr_devices;
     struct xvd_section_conf sections[XVD_SECTIONS_MAX];

@@ -16,6 +16,7 @@ for directive in Type=notify NotifyAccess=main WatchdogSec=30s \
                  "DeviceAllow=/dev/xen/gntdev rw" "DeviceAllow=/dev/xen/xenbus rw" \
                  "DeviceAllow=char-i2c rw" DevicePolicy=closed ProtectSystem=strict \
                  ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes \
+                 RuntimeDirectory=xenvirtiod RuntimeDirectoryMode=0700 \
                  RestrictAddressFamilies=AF_UNIX LockPersonality=yes \
                  MemoryDenyWriteExecute=yes SystemCallArchitectures=native \
                  "SystemCallFilter=io_uring_setup" "CapabilityBoundingSet=CAP_DAC_OVERRIDE"; do
