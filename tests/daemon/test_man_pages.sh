@@ -5,7 +5,8 @@
 # and its sections take (xenvirtiod --list-keys). Usage: test_man_pages.sh MANDIR XENVIRTIOD
 set -euo pipefail
 mandir=$1 binary=$2
-for page in "$mandir/xenvirtiod.8" "$mandir/xenvirtiod.conf.5" "$mandir/xenvirtiod-scmi.1"; do
+for page in "$mandir/xenvirtiod.8" "$mandir/xenvirtiod.conf.5" "$mandir/xenvirtiod-scmi.1" \
+            "$mandir/xenvirtiodctl.8"; do
     warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
     [ -z "$warnings" ] || { echo "FAIL: $page: $warnings"; exit 1; }
 done

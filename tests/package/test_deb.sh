@@ -42,7 +42,9 @@ grep -qx "$config" "$work/control/conffiles" || fail "$config is not a conffile"
 "$root$binary" --help | grep -qF "(default $config)" ||
     fail "the daemon's default config is not the unit's $config"
 [ -x "$root/usr/bin/xenvirtiod-scmi" ] || fail "no xenvirtiod-scmi"
-for page in man8/xenvirtiod.8 man5/xenvirtiod.conf.5 man1/xenvirtiod-scmi.1; do
+[ -x "$root/usr/sbin/xenvirtiodctl" ] || fail "no xenvirtiodctl"
+for page in man8/xenvirtiod.8 man5/xenvirtiod.conf.5 man1/xenvirtiod-scmi.1 \
+            man8/xenvirtiodctl.8; do
     [ -f "$root/usr/share/man/$page.gz" ] || fail "no $page"
 done
 grep -q 'deb-systemd-helper' "$work/control/postinst" ||
