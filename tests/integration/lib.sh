@@ -2,6 +2,7 @@
 # Shared helpers for the daemon's integration tests on the simulated Xen.
 # Tests source this; meson passes the binaries' paths in the environment:
 #   XENSIM_HV XENSIM_XENSTORED XENSIM XENSIM_GUEST XENSIM_LIB_DIR XENVIRTIOD
+#   XENVIRTIODCTL
 set -euo pipefail
 
 SIM_DIR=$(mktemp -d /tmp/xv-it.XXXXXX)
@@ -11,6 +12,7 @@ DAEMON_PID=
 HV_PID=
 XS_PID=
 DAEMON_LOG=$SIM_DIR/daemon.log
+CONTROL_SOCKET=$SIM_DIR/control/socket
 
 fail() {
     echo "FAIL: $*" >&2
@@ -56,11 +58,15 @@ sim_start() {
 # daemon_start [xenvirtiod args...]: the real binary, the sim's libraries.
 daemon_start() {
     # DAEMON_WRAPPER: e.g. valgrind, in front of the daemon.
+    # Its control socket in the test's directory, not the host's /run.
     LD_LIBRARY_PATH=$XENSIM_LIB_DIR ${DAEMON_WRAPPER:-} "$XENVIRTIOD" --log-target stderr \
-        --log-level debug "$@" >"$DAEMON_LOG" 2>&1 &
+        --log-level debug --control "$CONTROL_SOCKET" "$@" >"$DAEMON_LOG" 2>&1 &
     DAEMON_PID=$!
     wait_for 30 grep -q "ready" "$DAEMON_LOG" || fail "daemon did not become ready"
 }
+
+# ctl [xenvirtiodctl args...]: ask the daemon daemon_start started.
+ctl() { "$XENVIRTIODCTL" --socket "$CONTROL_SOCKET" "$@"; }
 
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
