@@ -171,6 +171,12 @@ static void json_open(struct reply *r, const char *bracket)
         r->need_comma[r->depth] = false;
 }
 
+static void json_close(struct reply *r, const char *bracket)
+{
+    r->depth--;
+    reply_put(r, "%s", bracket);
+}
+
 static void text_end_line(struct reply *r)
 {
     if (r->line_open)
@@ -239,9 +245,10 @@ static void list_begin(struct reply *r, const char *key)
 static void list_end(struct reply *r)
 {
     text_end_line(r);
-    r->depth--;
     if (r->json)
-        reply_put(r, "]");
+        json_close(r, "]");
+    else
+        r->depth--;
 }
 
 static void record_begin(struct reply *r)
@@ -256,10 +263,8 @@ static void record_begin(struct reply *r)
 static void record_end(struct reply *r)
 {
     text_end_line(r);
-    if (r->json) {
-        r->depth--;
-        reply_put(r, "}");
-    }
+    if (r->json)
+        json_close(r, "}");
 }
 
 /* The whole answer: one JSON object, or text records. */
@@ -272,10 +277,8 @@ static void answer_begin(struct reply *r)
 static void answer_end(struct reply *r)
 {
     text_end_line(r);
-    if (r->json) {
-        r->depth--;
-        reply_put(r, "}\n");
-    }
+    if (r->json)
+        json_close(r, "}\n");
 }
 
 static void __attribute__((format(printf, 2, 3))) answer_error(struct reply *r,
