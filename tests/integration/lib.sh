@@ -111,6 +111,13 @@ clocks = uart0
 CONF
 }
 
+# block_section NAME IMAGE DOMID BASE IRQ: a statically placed disk of a
+# config file, in foreign memory.
+block_section() {
+    printf '[device %s]\ntype = block\npath = %s\ndomain = %s\nbase = %s\nirq = %s\nmemory = foreign\n' \
+        "$@"
+}
+
 make_disk() { # path MiB
     truncate -s "${2}M" "$1"
 }

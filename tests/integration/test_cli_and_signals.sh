@@ -17,29 +17,12 @@ grep -q "stopped" "$DAEMON_LOG" || fail "no clean stop"
 [ "$(dom_mappings "$domid")" = "0 0 0" ] || fail "mappings left after SIGTERM: $(dom_mappings "$domid")"
 
 # Static devices from the config file, then a reload adds one.
-cat >"$SIM_DIR/static.conf" <<CONF
-[daemon]
-xenstore = no
-[device one]
-type = block
-path = $SIM_DIR/cli.img
-domain = $domid
-base = 0x2000000
-irq = 33
-memory = foreign
-CONF
+{ printf '[daemon]\nxenstore = no\n'
+  block_section one "$SIM_DIR/cli.img" "$domid" 0x2000000 33; } >"$SIM_DIR/static.conf"
 daemon_start --config "$SIM_DIR/static.conf"
 guest "$domid" --devices /dev/stdin probe <<<"0x2000000 33 0 0 virtio 0 one -" >/dev/null ||
     fail "static device"
-cat >>"$SIM_DIR/static.conf" <<CONF
-[device two]
-type = block
-path = $SIM_DIR/two.img
-domain = $domid
-base = 0x2000200
-irq = 34
-memory = foreign
-CONF
+block_section two "$SIM_DIR/two.img" "$domid" 0x2000200 34 >>"$SIM_DIR/static.conf"
 kill -HUP "$DAEMON_PID"
 wait_for 5 grep -q "reloaded" "$DAEMON_LOG" || fail "no reload"
 guest "$domid" --devices /dev/stdin probe <<<"0x2000200 34 0 0 virtio 1 two -" >/dev/null ||

@@ -8,17 +8,8 @@ sim_start
 make_disk "$SIM_DIR/a.img" 1
 make_disk "$SIM_DIR/b.img" 1
 domid=$(guest_create ctl --vcpus 1 --vuart) || fail "create"
-cat >"$SIM_DIR/ctl.conf" <<CONF
-[daemon]
-xenstore = no
-[device disk0]
-type = block
-path = $SIM_DIR/a.img
-domain = $domid
-base = 0x2000000
-irq = 33
-memory = foreign
-CONF
+{ printf '[daemon]\nxenstore = no\n'
+  block_section disk0 "$SIM_DIR/a.img" "$domid" 0x2000000 33; } >"$SIM_DIR/ctl.conf"
 daemon_start --config "$SIM_DIR/ctl.conf"
 socket_dir=$(dirname "$CONTROL_SOCKET")
 [ "$(stat -c %a "$socket_dir")" = 700 ] || fail "socket directory mode $(stat -c %a "$socket_dir")"
@@ -123,15 +114,7 @@ ctl --json reset "dom$domid/disk0" | python3 -c 'import json,sys; assert json.lo
     fail "--json reset"
 
 # reload: as SIGHUP, a device added to the file appears.
-cat >>"$SIM_DIR/ctl.conf" <<CONF
-[device disk1]
-type = block
-path = $SIM_DIR/b.img
-domain = $domid
-base = 0x2000200
-irq = 34
-memory = foreign
-CONF
+block_section disk1 "$SIM_DIR/b.img" "$domid" 0x2000200 34 >>"$SIM_DIR/ctl.conf"
 out=$(ctl --json reload) || fail "reload: $out"
 python3 -c 'import json,sys; assert json.load(sys.stdin)["ok"]' <<<"$out" || fail "reload answered: $out"
 grep -q "reloaded" "$DAEMON_LOG" || fail "reload not logged"
