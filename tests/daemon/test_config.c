@@ -63,6 +63,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.log_target, XVD_LOG_TARGET_AUTO);
     assert_true(cfg.xenstore);
     assert_int_equal(cfg.max_requests_per_wakeup, 64);
+    assert_string_equal(cfg.control, "");
     assert_int_equal(cfg.nr_devices, 0);
 }
 
@@ -73,7 +74,7 @@ static void test_good_file(void **state)
     (void)state;
     assert_int_equal(load("; xenvirtiod.conf\n# another comment style\n\n"
                           "[daemon]\nlog-level = debug\nlog-target = stderr\nxenstore = no\n"
-                          "max-requests-per-wakeup = 0x10\n"
+                          "max-requests-per-wakeup = 0x10\ncontrol = /run/x/ctl\n"
                           "[device disk0]   ; trailing comment\n"
                           "type = block\npath = /x.img ; inline comment\nreadonly = yes\n"
                           "domain = 5\nbase = 0X2000200\nirq = 034\nmemory = grants\n"
@@ -86,6 +87,7 @@ static void test_good_file(void **state)
     assert_int_equal(cfg.log_target, XVD_LOG_TARGET_STDERR);
     assert_false(cfg.xenstore);
     assert_int_equal(cfg.max_requests_per_wakeup, 16);
+    assert_string_equal(cfg.control, "/run/x/ctl");
     assert_int_equal(cfg.nr_devices, 3);
 
     assert_string_equal(cfg.devices[0].name, "disk0");
@@ -303,6 +305,11 @@ static void test_file_errors_are_fatal(void **state)
         { "[daemon]\nfrobnicate = 1\n", ":2: [daemon] unknown key 'frobnicate'" },
         { "[daemon]\nmax-requests-per-wakeup = 0\n", "bad value '0' (must be 1..65535)" },
         { "[daemon]\nmax-requests-per-wakeup = 65536\n", "bad value '65536'" },
+        { "[daemon]\ncontrol = run/ctl\n", ":2: [daemon] key 'control': bad value 'run/ctl'" },
+        { "[daemon]\ncontrol = /run/" "0123456789012345678901234567890123456789"
+          "0123456789012345678901234567890123456789" "0123456789012345678901234567\n",
+          "(must be none or an absolute path under 108 bytes)" },
+        { "[daemon]\ncontrol = none\ncontrol = /x\n", ":3: [daemon] key 'control': given twice" },
         { "[daemon]\nlog-level = info\nlog-level = debug\n",
           ":3: [daemon] key 'log-level': given twice" },
         { "\n[network]\nx = 1\n", ":2: unknown section [network]" },
