@@ -337,7 +337,7 @@ static void put_device_status(struct reply *r, const struct xvx_device *xd)
     record_end(r);
 }
 
-static void cmd_status(struct xvd_control *ctl, struct reply *r)
+static void cmd_status(struct xvd_control *ctl, struct reply *r, const char *arg)
 {
     answer_begin(r);
     list_begin(r, "guests");
@@ -377,7 +377,7 @@ static void put_device_stats(struct reply *r, struct xvx_device *xd)
     record_end(r);
 }
 
-static void cmd_stats(struct xvd_control *ctl, struct reply *r)
+static void cmd_stats(struct xvd_control *ctl, struct reply *r, const char *arg)
 {
     answer_begin(r);
     list_begin(r, "devices");
@@ -406,12 +406,8 @@ static struct xvx_device *find_device(struct xvd_control *ctl, const char *spec)
  */
 static void cmd_reset(struct xvd_control *ctl, struct reply *r, const char *spec)
 {
-    struct xvx_device *xd = spec ? find_device(ctl, spec) : NULL;
+    struct xvx_device *xd = find_device(ctl, spec);
 
-    if (!spec) {
-        answer_error(r, "usage: reset domN/NAME");
-        return;
-    }
     if (!xd) {
         answer_error(r, "no device '%s' (status lists them)", spec);
         return;
@@ -421,7 +417,7 @@ static void cmd_reset(struct xvd_control *ctl, struct reply *r, const char *spec
     answer_ok(r);
 }
 
-static void cmd_reload(struct xvd_control *ctl, struct reply *r)
+static void cmd_reload(struct xvd_control *ctl, struct reply *r, const char *arg)
 {
     int rc = ctl->ops->reload(ctl->opaque);
 
@@ -438,6 +434,36 @@ static bool printable(const char *s)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
             return false;
     return true;
+}
+
+static const struct command {
+    const char *name;
+    const char *arg;            /* NULL: takes none */
+    void (*run)(struct xvd_control *ctl, struct reply *r, const char *arg);
+} commands[] = {
+    { "status", NULL, cmd_status },
+    { "stats", NULL, cmd_stats },
+    { "reset", "domN/NAME", cmd_reset },
+    { "reload", NULL, cmd_reload },
+};
+
+static void run_command(struct xvd_control *ctl, struct reply *r, char **words,
+                        unsigned n)
+{
+    for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct command *cmd = &commands[i];
+
+        if (strcmp(words[0], cmd->name) != 0)
+            continue;
+        if (n != (cmd->arg ? 2u : 1u))
+            answer_error(r, "usage: %s%s%s [json]", cmd->name, cmd->arg ? " " : "",
+                         cmd->arg ? cmd->arg : "");
+        else
+            cmd->run(ctl, r, n == 2 ? words[1] : NULL);
+        return;
+    }
+    answer_error(r, "unknown request '%s' (known: status, stats, reset domN/NAME, "
+                 "reload; each optionally followed by json)", words[0]);
 }
 
 /* "COMMAND [ARG] [json]": at most three words. */
@@ -459,21 +485,10 @@ static void handle_request(struct xvd_control *ctl, struct reply *r, char *line)
         r->json = true;
         n--;
     }
-    if (n == 0 || n > 2) {
+    if (n == 0 || n > 2)
         answer_error(r, "malformed request (COMMAND [ARG] [json], one line)");
-        return;
-    }
-    if (strcmp(words[0], "status") == 0 && n == 1)
-        cmd_status(ctl, r);
-    else if (strcmp(words[0], "stats") == 0 && n == 1)
-        cmd_stats(ctl, r);
-    else if (strcmp(words[0], "reset") == 0)
-        cmd_reset(ctl, r, n == 2 ? words[1] : NULL);
-    else if (strcmp(words[0], "reload") == 0 && n == 1)
-        cmd_reload(ctl, r);
     else
-        answer_error(r, "unknown request '%s' (known: status, stats, reset "
-                     "domN/NAME, reload; each optionally followed by json)", words[0]);
+        run_command(ctl, r, words, n);
     if (r->overflow)
         answer_error(r, "answer larger than %u bytes", REPLY_MAX);
 }

@@ -131,6 +131,8 @@ for request in 'frobnicate\n' 'status now\n' '\n' 'st\x01tus\n' 'reset\n' 'reset
     grep -q "^error: " <<<"$out" || fail "request '$request' answered: $out"
     still_serves "request '$request'"
 done
+ask 'reset\n' | grep -qx "error: usage: reset domN/NAME \[json\]" ||
+    fail "reset without a device: $(ask 'reset\n')"
 long=$(head -c 300 /dev/zero | tr '\0' s)
 out=$(ask "$long\n") || fail "oversized request: no answer"
 grep -q "^error: request longer than 256 bytes" <<<"$out" || fail "oversized request answered: $out"
