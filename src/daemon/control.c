@@ -495,16 +495,6 @@ static void handle_request(struct xvd_control *ctl, struct reply *r, char *line)
 
 /* ---- clients ---- */
 
-static void client_drop(struct client *c)
-{
-    xvd_loop_del_fd(c->ctl->loop, c->fd);
-    close(c->fd);
-    reply_reset(&c->out, false);
-    c->fd = -1;
-}
-
-static void on_client(void *opaque, uint32_t events);
-
 /* Closing a Unix socket with unread input resets the peer's end, which may
  * then lose our answer: take what it sent beyond its line (a bounded
  * amount; a peer still sending after that loses its answer). */
@@ -516,6 +506,16 @@ static void discard_input(int fd)
         if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0)
             return;
 }
+
+static void client_drop(struct client *c)
+{
+    xvd_loop_del_fd(c->ctl->loop, c->fd);
+    close(c->fd);
+    reply_reset(&c->out, false);
+    c->fd = -1;
+}
+
+static void on_client(void *opaque, uint32_t events);
 
 /* Send what the peer takes now; the rest when it is writable again. */
 static void client_flush(struct client *c)
@@ -638,6 +638,7 @@ static void on_listen(void *opaque, uint32_t events)
     if (fd < 0)
         return;
     if (!peer_allowed(ctl, fd)) {
+        discard_input(fd);
         close(fd);
         return;
     }

@@ -110,6 +110,10 @@ static int relay_answer(int fd)
     while ((n = read(fd, buf, sizeof(buf))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
+        /* A daemon that answers before reading (a refusal) may reset the
+         * connection after its answer: the answer is still whole. */
+        if (n < 0 && errno == ECONNRESET && !first)
+            break;
         if (n < 0) {
             fprintf(stderr, "xenvirtiodctl: reading the answer: %s\n", strerror(errno));
             return 2;
