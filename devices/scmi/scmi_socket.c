@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "peer.h"
 #include "scmi_dev.h"
 #include "xv/wire.h"
 
@@ -175,12 +176,20 @@ static void on_accept(void *opaque, uint32_t events)
     struct xvd_scmi_socket *s = opaque;
     struct conn *c;
     char name[XV_SCMI_SHORT_NAME_MAX];
+    uid_t uid;
     int fd;
 
     (void)events;
     fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
+    /* A trusted agent of every resource: the socket's mode is not the only
+     * guard (a directory handed out wider, a fd passed on). */
+    if (!xvd_peer_is_admin(fd, &uid)) {
+        xvd_log(LOG_NOTICE, NULL, "scmi socket: refused a client of uid %d", (int)uid);
+        close(fd);
+        return;
+    }
     c = calloc(1, sizeof(*c));
     if (!c) {
         close(fd);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "peer.h"
 #include "xen.h"
 
 #define CLIENTS_MAX 8
@@ -611,19 +612,17 @@ static struct client *client_slot(struct xvd_control *ctl)
  * every guest. Refused peers hear why, if their socket takes it. */
 static bool peer_allowed(struct xvd_control *ctl, int fd)
 {
-    struct ucred cred = { .uid = (uid_t)-1 };
-    socklen_t len = sizeof(cred);
     char msg[80];
+    uid_t uid;
     int n;
 
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-        (cred.uid == 0 || cred.uid == geteuid()))
+    if (xvd_peer_is_admin(fd, &uid))
         return true;
     n = snprintf(msg, sizeof(msg), XVD_CONTROL_ERROR "permission denied (uid %d)\n",
-                 (int)cred.uid);
+                 (int)uid);
     (void)send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
     xvd_log_ratelimited(&ctl->ratelimit, LOG_NOTICE, NULL,
-                        "control: refused a client of uid %d", (int)cred.uid);
+                        "control: refused a client of uid %d", (int)uid);
     return false;
 }
 

@@ -225,6 +225,15 @@ if [ -x "${XENVIRTIOD_SCMI:-}" ]; then
         dtc -I dts -O dtb -o "$SIM_DIR/g2.dtb" - <<<"$out" 2>"$SIM_DIR/dtc.err" ||
             fail "dtc: $(cat "$SIM_DIR/dtc.err")"
     fi
+    # Another user is refused even when the socket's mode would let it in.
+    chmod 755 "$SIM_DIR"
+    chmod 666 "$SIM_DIR/scmi.sock"
+    rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$XENVIRTIOD_SCMI" -s "$SIM_DIR/scmi.sock" base-info 2>&1) || rc=$?
+    [ "$rc" != 0 ] || fail "uid 65534 was served by the raw socket: $out"
+    grep -q "scmi socket: refused a client of uid 65534" "$DAEMON_LOG" ||
+        fail "the raw socket's refusal is not logged"
+    out=$(client base-info) || fail "client after a refusal: $out"
     pass "scmi: the raw socket and the client; the guest's partial device tree"
 else
     echo "SKIP: xenvirtiod-scmi not built"
