@@ -55,6 +55,6 @@ if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$top" --cross-file "$cache/arm64.cross" -Dsim=false \
         -Ddaemon=enabled >"$cache/cross-setup.log" 2>&1 || { tail -20 "$cache/cross-setup.log" >&2; exit 1; }
 fi
-ninja -C "$build" xenvirtiod devices/xenvirtiod-scmi >"$cache/cross-build.log" 2>&1 ||
+ninja -C "$build" xenvirtiod devices/xenvirtiod-scmi xenvirtiodctl >"$cache/cross-build.log" 2>&1 ||
     { tail -30 "$cache/cross-build.log" >&2; exit 1; }
 echo "$build"

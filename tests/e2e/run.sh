@@ -44,6 +44,7 @@ printf '%s\n' "${modules[@]}" >"$stage/etc/e2e-modules"
 mkdir -p "$stage"/{proc,sys,dev,run,tmp,root,var/log,var/lib}
 install -m 0755 "$arm64/xenvirtiod" "$stage/usr/sbin/xenvirtiod"
 install -m 0755 "$arm64/devices/xenvirtiod-scmi" "$stage/usr/sbin/xenvirtiod-scmi"
+install -m 0755 "$arm64/xenvirtiodctl" "$stage/usr/sbin/xenvirtiodctl"
 install -m 0755 "$here/guest/dom0-init" "$stage/init"
 
 # The guests: kernels, an initramfs with busybox and the scenario script.
