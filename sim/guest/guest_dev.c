@@ -266,6 +266,33 @@ const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
     return NULL;
 }
 
+const struct guest_node *guest_find_by_id(struct guest_ctx *ctx, uint32_t id,
+                                          const char *selector)
+{
+    uint64_t want = 0;
+    unsigned seen = 0;
+
+    if (selector && !guest_parse_u64(selector, &want))
+        return NULL;
+    for (unsigned i = 0; i < ctx->nr_nodes; i++) {
+        const struct guest_node *node = &ctx->nodes[i];
+        uint32_t ids[4];
+        const char *what;
+
+        /* By what the device says it is, as the virtio bus matches: an
+         * xl 4.17 disk slot may be routed to an i2c or SCMI section. */
+        if (guest_peek_ids(ctx, node, 0, ids, &what) != 0 || ids[2] != id)
+            continue;
+        if (selector && strncmp(selector, "0x", 2) == 0) {
+            if (node->base == want)
+                return node;
+        } else if (seen++ == want) {
+            return node;
+        }
+    }
+    return NULL;
+}
+
 static const char *type_name(const struct guest_dev *dev)
 {
     switch (dev->type) {
