@@ -306,6 +306,7 @@ static const struct guest_node *find_blk(struct guest_ctx *ctx, const char *sele
 
 static const struct guest_mb_table blk_table = {
     .type = GUEST_DEV_BLK,
+    .device_id = GUEST_VIRTIO_ID_BLOCK,
     .cases = blk_cases,
     .nr_cases = sizeof(blk_cases) / sizeof(blk_cases[0]),
     .find = find_blk,
@@ -420,7 +421,7 @@ int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv)
         guest_error("misbehave: unknown case '%s' (misbehave list: the cases)", argv[1]);
         return GUEST_EXIT_USAGE;
     }
-    node = t->find(ctx, selector);
+    node = t->find ? t->find(ctx, selector) : guest_find_by_id(ctx, t->device_id, selector);
     if (!node) {
         guest_error("misbehave: no %s device in the device tree",
                     t->type == GUEST_DEV_BLK ? "block" : t->type == GUEST_DEV_I2C

@@ -237,16 +237,11 @@ static int good_i2c(struct guest_ctx *ctx, struct guest_dev *dev, const char *wh
     return GUEST_EXIT_FAIL;
 }
 
-static const struct guest_node *find_i2c(struct guest_ctx *ctx, const char *selector)
-{
-    return guest_find_by_id(ctx, GUEST_VIRTIO_ID_I2C, selector);
-}
-
 const struct guest_mb_table guest_mb_i2c = {
     .type = GUEST_DEV_I2C,
+    .device_id = GUEST_VIRTIO_ID_I2C,
     .cases = i2c_cases,
     .nr_cases = sizeof(i2c_cases) / sizeof(i2c_cases[0]),
-    .find = find_i2c,
     .options = i2c_options,
     .run = run_i2c,
     .good = good_i2c,

@@ -252,16 +252,11 @@ static int good_scmi(struct guest_ctx *ctx, struct guest_dev *dev, const char *w
     return GUEST_EXIT_FAIL;
 }
 
-static const struct guest_node *find_scmi(struct guest_ctx *ctx, const char *selector)
-{
-    return guest_find_by_id(ctx, GUEST_VIRTIO_ID_SCMI, selector);
-}
-
 const struct guest_mb_table guest_mb_scmi = {
     .type = GUEST_DEV_SCMI,
+    .device_id = GUEST_VIRTIO_ID_SCMI,
     .cases = scmi_cases,
     .nr_cases = sizeof(scmi_cases) / sizeof(scmi_cases[0]),
-    .find = find_scmi,
     .options = scmi_options,
     .run = run_scmi,
     .good = good_scmi,

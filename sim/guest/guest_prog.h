@@ -176,9 +176,10 @@ struct guest_mb_case {
 
 struct guest_mb_table {
     enum guest_dev_type type;
+    uint32_t device_id;         /* the devices its cases run on */
     const struct guest_mb_case *cases;
     unsigned nr_cases;
-    /* The device --dev selects (NULL: the first of the type). */
+    /* The device --dev selects (NULL: selector among those of device_id). */
     const struct guest_node *(*find)(struct guest_ctx *ctx, const char *selector);
     /* Probe options the case needs (optional). */
     void (*options)(const struct guest_mb_case *c, struct vdrv_options *opts);
