@@ -268,7 +268,8 @@ static const struct guest_node *find_node(struct guest_ctx *ctx, const char *sel
 
 static bool is_disk_slot(struct guest_ctx *ctx, const struct guest_node *node, uint32_t arg)
 {
-    (void)ctx, (void)arg;
+    (void)ctx;
+    (void)arg;
     /* Like a guest, judge by what the tree says the slot is: xl disks,
      * and generic entries of type virtio,device2; static entries don't
      * name a type, so they count too. */

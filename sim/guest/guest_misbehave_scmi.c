@@ -18,7 +18,10 @@
 
 #define P_CLOCK 0x14u
 #define P_SENSOR 0x15u
-#define SCMI_BUSY (-6)
+/* SCMI statuses (SCMI spec §4.1.4) */
+enum {
+    NOT_SUPPORTED = -1, NOT_FOUND = -4, BUSY = -6, COMMS_ERROR = -7, PROTOCOL_ERROR = -10,
+};
 #define P2A_PENDING 16u         /* the daemon's XV_SCMI_P2A_PENDING */
 #define DESC_F_WRITE 2u         /* VRING_DESC_F_WRITE */
 #define CLOCK_HZ 24000000u
@@ -55,17 +58,17 @@ static const uint8_t async_read[] = { 0x06, 0x54, 0x00, 0x00, 0, 0, 0, 0, 1, 0, 
 static const struct scmi_shape short_hdr = { .msg = base_version, .len = 2, .wlen = 136 };
 static const struct scmi_shape no_request = { .msg = base_version, .len = 0, .wlen = 136 };
 static const struct scmi_shape short_resp = { MSG(base_version), .wlen = 4 };
-static const struct scmi_shape no_room = { MSG(base_version), .wlen = 8, .status = -7 };
-static const struct scmi_shape too_long = { MSG(oversize), REPLY(-10) };
-static const struct scmi_shape no_protocol = { MSG(unknown_protocol), REPLY(-1) };
-static const struct scmi_shape not_in_view = { MSG(reset_protocol), REPLY(-1) };
-static const struct scmi_shape no_msg = { MSG(unknown_msg), REPLY(-4) };
-static const struct scmi_shape reserved = { MSG(reserved_bits), REPLY(-10) };
-static const struct scmi_shape not_command = { MSG(delayed_type), REPLY(-10) };
-static const struct scmi_shape bad_len = { MSG(overlong), REPLY(-10) };
-static const struct scmi_shape clock_out = { MSG(clock_5), REPLY(-4) };
-static const struct scmi_shape notify_out = { MSG(notify_7), REPLY(-4) };
-static const struct scmi_shape async_no_p2a = { MSG(async_read), REPLY(-1) };
+static const struct scmi_shape no_room = { MSG(base_version), .wlen = 8, .status = COMMS_ERROR };
+static const struct scmi_shape too_long = { MSG(oversize), REPLY(PROTOCOL_ERROR) };
+static const struct scmi_shape no_protocol = { MSG(unknown_protocol), REPLY(NOT_SUPPORTED) };
+static const struct scmi_shape not_in_view = { MSG(reset_protocol), REPLY(NOT_SUPPORTED) };
+static const struct scmi_shape no_msg = { MSG(unknown_msg), REPLY(NOT_FOUND) };
+static const struct scmi_shape reserved = { MSG(reserved_bits), REPLY(PROTOCOL_ERROR) };
+static const struct scmi_shape not_command = { MSG(delayed_type), REPLY(PROTOCOL_ERROR) };
+static const struct scmi_shape bad_len = { MSG(overlong), REPLY(PROTOCOL_ERROR) };
+static const struct scmi_shape clock_out = { MSG(clock_5), REPLY(NOT_FOUND) };
+static const struct scmi_shape notify_out = { MSG(notify_7), REPLY(NOT_FOUND) };
+static const struct scmi_shape async_no_p2a = { MSG(async_read), REPLY(NOT_SUPPORTED) };
 static const struct scmi_shape after_write = { MSG(base_version), .wlen = 136,
                                                .mb = VDRV_MB_READ_AFTER_WRITE };
 static const struct scmi_shape loop = { MSG(base_version), .wlen = 136,
@@ -143,7 +146,9 @@ static struct {
 
 static void on_event(struct vdrv_scmi *scmi, uint32_t hdr, const void *payload, uint32_t len)
 {
-    (void)scmi, (void)hdr, (void)payload;
+    (void)scmi;
+    (void)hdr;
+    (void)payload;
     event.len = len;
     event.arrived = true;
 }
@@ -208,7 +213,7 @@ static int run_flood(struct guest_ctx *ctx, struct guest_dev *dev, unsigned how)
 
         if (status == 0 && !busy)
             accepted++;
-        else if (status == SCMI_BUSY)
+        else if (status == BUSY)
             busy++;
         else
             other++;
