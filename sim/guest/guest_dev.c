@@ -238,8 +238,13 @@ bool guest_dev_close(struct guest_dev *dev)
     return clean;
 }
 
-const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
-                                        const char *selector)
+/* The node the selector names among those match() takes: "0x..." by base
+ * address, a small number by position. */
+static const struct guest_node *find_node(struct guest_ctx *ctx, const char *selector,
+                                          bool (*match)(struct guest_ctx *ctx,
+                                                        const struct guest_node *node,
+                                                        uint32_t arg),
+                                          uint32_t arg)
 {
     uint64_t want = 0;
     unsigned seen = 0;
@@ -249,13 +254,8 @@ const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
     for (unsigned i = 0; i < ctx->nr_nodes; i++) {
         const struct guest_node *node = &ctx->nodes[i];
 
-        /* Like a guest, judge by what the tree says the slot is: xl disks,
-         * and generic entries of type virtio,device2; static entries don't
-         * name a type, so they count too. */
-        if (strncmp(node->name, "virtio,device", 13) == 0 &&
-            strcmp(node->name, "virtio,device2") != 0)
+        if (!match(ctx, node, arg))
             continue;
-        /* "0x..." selects by base address, a small number by position. */
         if (selector && strncmp(selector, "0x", 2) == 0) {
             if (node->base == want)
                 return node;
@@ -264,6 +264,41 @@ const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
         }
     }
     return NULL;
+}
+
+static bool is_disk_slot(struct guest_ctx *ctx, const struct guest_node *node, uint32_t arg)
+{
+    (void)ctx;
+    (void)arg;
+    /* Like a guest, judge by what the tree says the slot is: xl disks,
+     * and generic entries of type virtio,device2; static entries don't
+     * name a type, so they count too. */
+    return strncmp(node->name, "virtio,device", 13) != 0 ||
+           strcmp(node->name, "virtio,device2") == 0;
+}
+
+const struct guest_node *guest_find_blk(const struct guest_ctx *ctx,
+                                        const char *selector)
+{
+    /* is_disk_slot reads the tree only. */
+    return find_node((struct guest_ctx *)ctx, selector, is_disk_slot, 0);
+}
+
+static bool has_device_id(struct guest_ctx *ctx, const struct guest_node *node, uint32_t id)
+{
+    uint32_t ids[4];
+    const char *what;
+
+    /* By what the device says it is, as the virtio bus matches: an xl
+     * 4.17 disk slot may be routed to an i2c or SCMI section. */
+    return guest_peek_ids(ctx, node, 0, ids, &what) == 0 && ids[0] == GUEST_MMIO_MAGIC &&
+           ids[2] == id;
+}
+
+const struct guest_node *guest_find_by_id(struct guest_ctx *ctx, uint32_t id,
+                                          const char *selector)
+{
+    return find_node(ctx, selector, has_device_id, id);
 }
 
 static const char *type_name(const struct guest_dev *dev)

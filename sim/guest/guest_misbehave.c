@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * xensim-guest `misbehave CASE`: break one driver MUST on the first
- * virtio-blk device, report what the guest observed, then reset, re-probe
- * and prove with a good request that the device (and its backend) still
- * works. Expected outcomes, by class:
+ * xensim-guest `misbehave CASE`: break one driver MUST on the first device
+ * of the case's type (virtio-blk here, i2c and SCMI in their own files),
+ * report what the guest observed, then reset, re-probe and prove with a
+ * good request that the device (and its backend) still works. Expected
+ * outcomes, by class (enum guest_mb_class):
  *   ring      the ring is corrupt: the device sets DEVICE_NEEDS_RESET
  *   buffer    only this request is bad: it completes failed (used len 0)
  *   register  the access is refused: the device's state is unchanged
+ *   status    the request is answered with the protocol's error status
+ *   held      the device waits for the rest (FAIL_NEXT): held until reset
+ *   probe     the features the driver accepted are refused at FEATURES_OK
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,8 +24,6 @@
 
 #include "guest_prog.h"
 
-enum mb_class { MB_RING, MB_BUFFER, MB_REGISTER };
-
 enum mb_how {
     MB_HOW_CHAIN,       /* vdrv_vq_misbehave flags on one request */
     MB_HOW_QUEUE_NUM,   /* QueueNum not a power of 2 at setup */
@@ -30,66 +32,62 @@ enum mb_how {
     MB_HOW_REGISTER,    /* vdrv_abuse_registers */
 };
 
-struct mb_case {
-    const char *name;
-    enum mb_class cls;
-    enum mb_how how;
-    unsigned arg;       /* VDRV_MB_* or enum vdrv_reg_abuse */
-    const char *what;
-};
-
-static const struct mb_case mb_cases[] = {
+/* how: enum mb_how; arg: VDRV_MB_* or enum vdrv_reg_abuse. */
+static const struct guest_mb_case blk_cases[] = {
     { "head-out-of-range", MB_RING, MB_HOW_CHAIN, VDRV_MB_HEAD_OUT_OF_RANGE,
-      "avail ring entry >= queue size" },
+      "avail ring entry >= queue size", NULL },
     { "next-out-of-range", MB_RING, MB_HOW_CHAIN, VDRV_MB_NEXT_OUT_OF_RANGE,
-      "last descriptor's next >= table size" },
+      "last descriptor's next >= table size", NULL },
     { "chain-loop", MB_RING, MB_HOW_CHAIN, VDRV_MB_CHAIN_LOOP,
-      "last descriptor's next points to itself" },
+      "last descriptor's next points to itself", NULL },
     { "indirect-nested", MB_RING, MB_HOW_CHAIN, VDRV_MB_INDIRECT_NESTED,
-      "INDIRECT inside an indirect table" },
+      "INDIRECT inside an indirect table", NULL },
     { "indirect-len-zero", MB_RING, MB_HOW_CHAIN, VDRV_MB_INDIRECT_LEN_ZERO,
-      "indirect table of length 0" },
+      "indirect table of length 0", NULL },
     { "indirect-len-odd", MB_RING, MB_HOW_CHAIN, VDRV_MB_INDIRECT_LEN_ODD,
-      "indirect table length not a multiple of 16" },
+      "indirect table length not a multiple of 16", NULL },
     { "indirect-next", MB_RING, MB_HOW_CHAIN, VDRV_MB_INDIRECT_NEXT,
-      "INDIRECT together with NEXT" },
+      "INDIRECT together with NEXT", NULL },
     { "read-after-write", MB_RING, MB_HOW_CHAIN, VDRV_MB_READ_AFTER_WRITE,
-      "device-readable descriptor after a writable one" },
+      "device-readable descriptor after a writable one", NULL },
     { "avail-idx-jump", MB_RING, MB_HOW_CHAIN, VDRV_MB_AVAIL_IDX_JUMP,
-      "avail idx moved more than the queue size ahead" },
+      "avail idx moved more than the queue size ahead", NULL },
     { "force-indirect", MB_RING, MB_HOW_CHAIN, VDRV_MB_FORCE_INDIRECT,
-      "indirect descriptor without INDIRECT_DESC negotiated" },
+      "indirect descriptor without INDIRECT_DESC negotiated", NULL },
     { "queue-num-not-pow2", MB_RING, MB_HOW_QUEUE_NUM, 3,
-      "QueueNum 3 (not a power of 2)" },
+      "QueueNum 3 (not a power of 2)", NULL },
     { "addr-overflow", MB_BUFFER, MB_HOW_ADDR_OVERFLOW, 0,
-      "data descriptor whose address + length wraps 2^64" },
+      "data descriptor whose address + length wraps 2^64", NULL },
     { "never-granted", MB_BUFFER, MB_HOW_NEVER_GRANTED, 0,
-      "data descriptor on a grant reference never granted" },
+      "data descriptor on a grant reference never granted", NULL },
     { "read-8byte", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_READ_8BYTE,
-      "64-bit read of Status" },
+      "64-bit read of Status", NULL },
     { "write-8byte", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_WRITE_8BYTE,
-      "64-bit write of QueueSel" },
+      "64-bit write of QueueSel", NULL },
     { "read-1byte", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_READ_1BYTE,
-      "byte read of DeviceID" },
+      "byte read of DeviceID", NULL },
     { "write-1byte", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_WRITE_1BYTE,
-      "byte write of Status" },
+      "byte write of Status", NULL },
     { "write-readonly", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_WRITE_READONLY,
-      "writes to read-only registers" },
+      "writes to read-only registers", NULL },
     { "queue-config-live", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_QUEUE_CONFIG_LIVE,
-      "queue 0 reconfigured while live after DRIVER_OK" },
+      "queue 0 reconfigured while live after DRIVER_OK", NULL },
     { "outside-window", MB_REGISTER, MB_HOW_REGISTER, VDRV_REG_OUTSIDE_WINDOW,
-      "accesses to reserved register offsets" },
+      "accesses to reserved register offsets", NULL },
 };
-#define MB_NR_CASES (sizeof(mb_cases) / sizeof(mb_cases[0]))
 
 static const char *const class_names[] = {
     [MB_RING] = "ring", [MB_BUFFER] = "buffer", [MB_REGISTER] = "register",
+    [MB_STATUS] = "status", [MB_HELD] = "held", [MB_PROBE] = "probe",
 };
 
 static const char *const expected_text[] = {
     [MB_RING] = "DEVICE_NEEDS_RESET",
     [MB_BUFFER] = "request failed",
     [MB_REGISTER] = "refused, device unchanged",
+    [MB_STATUS] = "error status, device goes on",
+    [MB_HELD] = "held until reset",
+    [MB_PROBE] = "FEATURES_OK refused",
 };
 
 /* Registers that must read the same before and after a refused access. */
@@ -118,9 +116,37 @@ static void snapshot(struct vdrv_device *vdev, uint64_t values[NR_SNAPSHOT_REGS]
     }
 }
 
-static bool status_needs_reset(struct vdrv_device *vdev)
+uint64_t guest_mb_ungranted_addr(struct guest_ctx *ctx, struct guest_dev *dev)
 {
-    return vdrv_get_status(vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
+    uint64_t addr;
+    uint32_t ref = 4095;
+
+    if (!dev->node->grants) {
+        /* No grants on this device: the same violation is an address
+         * that is not guest RAM. */
+        addr = XENSIM_GUEST_RAM_BASE + xensim_guest_ram_size(dev->xt.bus->guest);
+        guest_info(ctx, dev->node, "note: the device does not use grants; using "
+                   "GPA %#" PRIx64 " (beyond guest RAM) instead", addr);
+        return addr;
+    }
+    /* A reference nobody granted: the last free one of the first 4096. */
+    while (ref > XENSIM_FIRST_GRANT_REF && xensim_grant_flags(dev->xt.bus->guest, ref))
+        ref--;
+    guest_debug(ctx, dev->node, "data descriptor on grant ref %u", ref);
+    return VDRV_GRANT_DMA_ADDR(ref, 0);
+}
+
+bool guest_mb_needs_reset(struct guest_ctx *ctx, struct guest_dev *dev)
+{
+    uint32_t status = vdrv_get_status(dev->vdev);
+
+    if (dev->vdev->needs_reset)
+        guest_info(ctx, dev->node, "observed: DEVICE_NEEDS_RESET via config interrupt "
+                   "(Status 0x%02x)", status);
+    else if (status & VIRTIO_CONFIG_S_NEEDS_RESET)
+        guest_info(ctx, dev->node, "observed: DEVICE_NEEDS_RESET in Status 0x%02x "
+                   "(no config interrupt)", status);
+    return dev->vdev->needs_reset || (status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
 static int good_request(struct guest_ctx *ctx, struct guest_dev *dev, const char *when)
@@ -139,7 +165,7 @@ static int good_request(struct guest_ctx *ctx, struct guest_dev *dev, const char
 
 /* Ring and buffer cases: one request shaped by the case. */
 static int run_request(struct guest_ctx *ctx, struct guest_dev *dev,
-                       const struct mb_case *c)
+                       const struct guest_mb_case *c)
 {
     struct vdrv_device *vdev = dev->vdev;
     struct guest_blk_io *io = guest_blk_io_new(4096);
@@ -158,22 +184,9 @@ static int run_request(struct guest_ctx *ctx, struct guest_dev *dev,
     } else if (c->how == MB_HOW_ADDR_OVERFLOW) {
         io->raw_data = true;
         io->raw_addr = UINT64_MAX - 511;    /* + 4096 wraps */
-    } else if (dev->node->grants) {
-        /* A reference nobody granted: the last of the first 4096. */
-        uint32_t ref = 4095;
-
-        while (ref > XENSIM_FIRST_GRANT_REF && xensim_grant_flags(dev->xt.bus->guest, ref))
-            ref--;
-        io->raw_data = true;
-        io->raw_addr = VDRV_GRANT_DMA_ADDR(ref, 0);
-        guest_debug(ctx, dev->node, "data descriptor on grant ref %u", ref);
     } else {
-        /* No grants on this device: the same violation is an address
-         * that is not guest RAM. */
         io->raw_data = true;
-        io->raw_addr = XENSIM_GUEST_RAM_BASE + xensim_guest_ram_size(dev->xt.bus->guest);
-        guest_info(ctx, dev->node, "note: the device does not use grants; using "
-                   "GPA %#" PRIx64 " (beyond guest RAM) instead", io->raw_addr);
+        io->raw_addr = guest_mb_ungranted_addr(ctx, dev);
     }
     err = guest_blk_io_submit(&dev->u.blk, io);
     if (err) {
@@ -182,9 +195,7 @@ static int run_request(struct guest_ctx *ctx, struct guest_dev *dev,
         return GUEST_EXIT_FAIL;
     }
     err = guest_blk_io_wait(&dev->u.blk, io, ctx->timeout_ms);
-    if (vdev->needs_reset) {
-        guest_info(ctx, dev->node, "observed: DEVICE_NEEDS_RESET via config interrupt "
-                   "(Status 0x%02x)", vdrv_get_status(vdev));
+    if (vdev->needs_reset && guest_mb_needs_reset(ctx, dev)) {
         free(io);
         return c->cls == MB_RING ? GUEST_EXIT_OK : GUEST_EXIT_FAIL;
     }
@@ -197,9 +208,7 @@ static int run_request(struct guest_ctx *ctx, struct guest_dev *dev,
         free(io);
         return c->cls == MB_BUFFER && failed ? GUEST_EXIT_OK : GUEST_EXIT_FAIL;
     }
-    if (status_needs_reset(vdev)) {
-        guest_info(ctx, dev->node, "observed: DEVICE_NEEDS_RESET in Status 0x%02x "
-                   "(no config interrupt)", vdrv_get_status(vdev));
+    if (guest_mb_needs_reset(ctx, dev)) {
         free(io);
         return c->cls == MB_RING ? GUEST_EXIT_OK : GUEST_EXIT_FAIL;
     }
@@ -210,7 +219,7 @@ static int run_request(struct guest_ctx *ctx, struct guest_dev *dev,
 }
 
 static int run_register(struct guest_ctx *ctx, struct guest_dev *dev,
-                        const struct mb_case *c)
+                        const struct guest_mb_case *c)
 {
     struct vdrv_device *vdev = dev->vdev;
     uint64_t before[NR_SNAPSHOT_REGS], after[NR_SNAPSHOT_REGS], value = 0;
@@ -269,7 +278,50 @@ static int run_queue_num(struct guest_ctx *ctx, struct guest_dev *dev)
     return GUEST_EXIT_FAIL;
 }
 
-static int recover(struct guest_ctx *ctx, struct guest_dev *dev)
+static int run_blk(struct guest_ctx *ctx, struct guest_dev *dev,
+                   const struct guest_mb_case *c)
+{
+    switch (c->how) {
+    case MB_HOW_QUEUE_NUM:
+        return run_queue_num(ctx, dev);
+    case MB_HOW_REGISTER:
+        return run_register(ctx, dev, c);
+    default:
+        return run_request(ctx, dev, c);
+    }
+}
+
+static void blk_options(const struct guest_mb_case *c, struct vdrv_options *opts)
+{
+    if (c->how == MB_HOW_CHAIN && (c->arg & VDRV_MB_FORCE_INDIRECT))
+        opts->features_clear = VDRV_BIT(VDRV_F_INDIRECT_DESC);
+    if (c->how == MB_HOW_QUEUE_NUM)
+        opts->queue_num_override = (uint16_t)c->arg;
+}
+
+static const struct guest_node *find_blk(struct guest_ctx *ctx, const char *selector)
+{
+    return guest_find_blk(ctx, selector);
+}
+
+static const struct guest_mb_table blk_table = {
+    .type = GUEST_DEV_BLK,
+    .device_id = GUEST_VIRTIO_ID_BLOCK,
+    .cases = blk_cases,
+    .nr_cases = sizeof(blk_cases) / sizeof(blk_cases[0]),
+    .find = find_blk,
+    .options = blk_options,
+    .run = run_blk,
+    .good = good_request,
+};
+
+static const struct guest_mb_table *const tables[] = {
+    &blk_table, &guest_mb_i2c, &guest_mb_scmi,
+};
+#define NR_TABLES (sizeof(tables) / sizeof(tables[0]))
+
+static int recover(struct guest_ctx *ctx, struct guest_dev *dev,
+                   const struct guest_mb_table *t)
 {
     int rc;
 
@@ -282,7 +334,7 @@ static int recover(struct guest_ctx *ctx, struct guest_dev *dev)
         guest_fail(ctx, dev->node, "re-probe after reset failed: %s", dev->error);
         return GUEST_EXIT_FAIL;
     }
-    rc = good_request(ctx, dev, "reset, re-probed");
+    rc = t->good(ctx, dev, "reset, re-probed");
     if (!guest_dev_close(dev)) {
         guest_fail(ctx, dev->node, "remove: %s", dev->vdev->last_error);
         rc = GUEST_EXIT_FAIL;
@@ -292,17 +344,65 @@ static int recover(struct guest_ctx *ctx, struct guest_dev *dev)
 
 void guest_misbehave_list(void)
 {
-    for (size_t i = 0; i < MB_NR_CASES; i++)
-        printf("%-20s %-8s %s\n", mb_cases[i].name, class_names[mb_cases[i].cls],
-               mb_cases[i].what);
+    for (size_t t = 0; t < NR_TABLES; t++) {
+        for (unsigned i = 0; i < tables[t]->nr_cases; i++) {
+            const struct guest_mb_case *c = &tables[t]->cases[i];
+
+            printf("%-26s %-8s %s\n", c->name, class_names[c->cls], c->what);
+        }
+    }
+}
+
+static const struct guest_mb_case *find_case(const char *name,
+                                             const struct guest_mb_table **table)
+{
+    for (size_t t = 0; t < NR_TABLES; t++) {
+        for (unsigned i = 0; i < tables[t]->nr_cases; i++) {
+            if (strcmp(name, tables[t]->cases[i].name) == 0) {
+                *table = tables[t];
+                return &tables[t]->cases[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The case's probe: refused for a probe case, else a working device. */
+static int open_for_case(struct guest_ctx *ctx, struct guest_dev *dev,
+                         const struct guest_node *node, const struct guest_mb_table *t,
+                         const struct guest_mb_case *c)
+{
+    struct vdrv_options opts;
+    int err;
+
+    guest_default_options(ctx, node, &opts);
+    if (t->options)
+        t->options(c, &opts);
+    err = guest_dev_open(ctx, dev, node, &opts);
+    if (c->cls == MB_PROBE) {
+        if (err && strstr(dev->error, "refuses features")) {  /* FEATURES_OK did not stick */
+            guest_info(ctx, node, "observed: probe refused: %s", dev->error);
+            return GUEST_EXIT_OK;
+        }
+        guest_fail(ctx, node, "observed: probe %s", err ? dev->error : "succeeded");
+        guest_dev_close(dev);
+        return GUEST_EXIT_FAIL;
+    }
+    if (err || dev->type != t->type) {
+        guest_fail(ctx, node, "probe failed: %s",
+                   dev->error[0] ? dev->error : "not the case's device type");
+        guest_dev_close(dev);
+        return GUEST_EXIT_ENV;
+    }
+    return GUEST_EXIT_OK;
 }
 
 int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv)
 {
-    const struct mb_case *c = NULL;
+    const struct guest_mb_table *t = NULL;
+    const struct guest_mb_case *c;
     const struct guest_node *node;
     const char *selector = NULL;
-    struct vdrv_options opts;
     struct guest_dev *dev;
     int rc, recovered;
 
@@ -316,48 +416,31 @@ int guest_cmd_misbehave(struct guest_ctx *ctx, int argc, char **argv)
         guest_misbehave_list();
         return GUEST_EXIT_OK;
     }
-    for (size_t i = 0; i < MB_NR_CASES; i++) {
-        if (strcmp(argv[1], mb_cases[i].name) == 0)
-            c = &mb_cases[i];
-    }
+    c = find_case(argv[1], &t);
     if (!c) {
         guest_error("misbehave: unknown case '%s' (misbehave list: the cases)", argv[1]);
         return GUEST_EXIT_USAGE;
     }
-    node = guest_find_blk(ctx, selector);
+    node = t->find ? t->find(ctx, selector) : guest_find_by_id(ctx, t->device_id, selector);
     if (!node) {
-        guest_error("misbehave: no block device in the device tree");
+        guest_error("misbehave: no %s device in the device tree",
+                    t->type == GUEST_DEV_BLK ? "block" : t->type == GUEST_DEV_I2C
+                    ? "i2c" : "scmi");
         return GUEST_EXIT_ENV;
     }
     dev = calloc(1, sizeof(*dev));
     if (!dev)
         return GUEST_EXIT_ENV;
-    guest_default_options(ctx, node, &opts);
-    if (c->how == MB_HOW_CHAIN && (c->arg & VDRV_MB_FORCE_INDIRECT))
-        opts.features_clear = VDRV_BIT(VDRV_F_INDIRECT_DESC);
-    if (c->how == MB_HOW_QUEUE_NUM)
-        opts.queue_num_override = (uint16_t)c->arg;
-    if (guest_dev_open(ctx, dev, node, &opts) != 0 || dev->type != GUEST_DEV_BLK) {
-        guest_fail(ctx, node, "probe failed: %s",
-                   dev->error[0] ? dev->error : "not a virtio-blk device");
-        guest_dev_close(dev);
+    guest_info(ctx, node, "misbehaving: %s (%s violation, expect %s)", c->what,
+               class_names[c->cls], expected_text[c->cls]);
+    rc = open_for_case(ctx, dev, node, t, c);
+    if (rc == GUEST_EXIT_ENV) {
         free(dev);
         return GUEST_EXIT_FAIL;
     }
-    guest_info(ctx, node, "misbehaving: %s (%s violation, expect %s)", c->what,
-               class_names[c->cls], expected_text[c->cls]);
-    switch (c->how) {
-    case MB_HOW_QUEUE_NUM:
-        rc = run_queue_num(ctx, dev);
-        break;
-    case MB_HOW_REGISTER:
-        rc = run_register(ctx, dev, c);
-        break;
-    default:
-        rc = run_request(ctx, dev, c);
-        break;
-    }
-    recovered = recover(ctx, dev);
+    if (rc == GUEST_EXIT_OK && c->cls != MB_PROBE)
+        rc = t->run(ctx, dev, c);
+    recovered = recover(ctx, dev, t);
     if (rc == GUEST_EXIT_OK && recovered == GUEST_EXIT_OK)
         guest_info(ctx, node, "%s: outcome as expected (%s), device recovered", c->name,
                    expected_text[c->cls]);

@@ -151,6 +151,55 @@ int guest_blk_open(struct guest_ctx *ctx, const char *selector, struct guest_dev
 /* Remove it, free it; returns rc, or GUEST_EXIT_FAIL if remove failed. */
 int guest_blk_close(struct guest_ctx *ctx, struct guest_dev *dev, int rc);
 
+/*
+ * misbehave: one table of hostile cases per device type, each case with
+ * the outcome it must get (guest_misbehave.c: virtio-blk, and the driver
+ * that runs every table; guest_misbehave_i2c.c, guest_misbehave_scmi.c).
+ */
+enum guest_mb_class {
+    MB_RING,        /* the ring is corrupt: DEVICE_NEEDS_RESET */
+    MB_BUFFER,      /* only this request is bad: it completes, used len 0 */
+    MB_REGISTER,    /* the access is refused: the device's state unchanged */
+    MB_STATUS,      /* the request is answered with the protocol's error */
+    MB_HELD,        /* the device waits for more: held until the reset */
+    MB_PROBE,       /* the driver's features are refused at FEATURES_OK */
+};
+
+struct guest_mb_case {
+    const char *name;
+    enum guest_mb_class cls;
+    unsigned how;               /* the table's own kind of misbehaviour */
+    unsigned arg;
+    const char *what;
+    const void *data;           /* the table's own, optional */
+};
+
+struct guest_mb_table {
+    enum guest_dev_type type;
+    uint32_t device_id;         /* the devices its cases run on */
+    const struct guest_mb_case *cases;
+    unsigned nr_cases;
+    /* The device --dev selects (NULL: selector among those of device_id). */
+    const struct guest_node *(*find)(struct guest_ctx *ctx, const char *selector);
+    /* Probe options the case needs (optional). */
+    void (*options)(const struct guest_mb_case *c, struct vdrv_options *opts);
+    /* Break the rule; GUEST_EXIT_OK if the outcome is the case's. */
+    int (*run)(struct guest_ctx *ctx, struct guest_dev *dev, const struct guest_mb_case *c);
+    /* A request that must work; when says after what. */
+    int (*good)(struct guest_ctx *ctx, struct guest_dev *dev, const char *when);
+};
+
+extern const struct guest_mb_table guest_mb_i2c, guest_mb_scmi;
+/* The device at the selector (a 0x base, or the N-th of its type) whose
+ * DeviceID is id, found without touching any device's state. */
+const struct guest_node *guest_find_by_id(struct guest_ctx *ctx, uint32_t id,
+                                          const char *selector);
+/* A DMA address the device was never given: a ref nobody granted, or a
+ * GPA beyond RAM when the device does not use grants. */
+uint64_t guest_mb_ungranted_addr(struct guest_ctx *ctx, struct guest_dev *dev);
+/* The device said DEVICE_NEEDS_RESET (config interrupt or Status): printed. */
+bool guest_mb_needs_reset(struct guest_ctx *ctx, struct guest_dev *dev);
+
 /* Commands. argc/argv start at the command name. */
 int guest_cmd_probe(struct guest_ctx *ctx, int argc, char **argv);
 int guest_cmd_wait_ready(struct guest_ctx *ctx, int argc, char **argv);

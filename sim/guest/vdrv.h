@@ -535,6 +535,10 @@ int vdrv_scmi_xfer(struct vdrv_scmi *scmi, uint8_t protocol, uint8_t msg_id,
 /* Send msg (header included) unchanged; reply->used is the used length. */
 int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
                        uint32_t rx_len, struct vdrv_scmi_reply *reply);
+/* The same with the device-writable part wlen bytes long (< 8: too short
+ * for a reply), len 0: no device-readable part. */
+int vdrv_scmi_xfer_shaped(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
+                          uint32_t wlen, struct vdrv_scmi_reply *reply);
 /* BASE helpers: 0, or a negative errno; an SCMI error status is mapped
  * as scmi_to_linux_errno does (NOT_SUPPORTED -> -EOPNOTSUPP, ...). */
 int vdrv_scmi_status_to_errno(int32_t status);

@@ -261,9 +261,10 @@ int vdrv_scmi_base_vendor(struct vdrv_scmi *scmi, char vendor[16])
 }
 
 /* Send bytes as they are (hostile tests): msg is the whole message, the
- * header included; no token check on the reply. */
-int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
-                       uint32_t rx_len, struct vdrv_scmi_reply *reply)
+ * header included, in a device-readable part of len bytes (none when 0)
+ * and a device-writable part of wlen bytes; no token check on the reply. */
+int vdrv_scmi_xfer_shaped(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
+                          uint32_t wlen, struct vdrv_scmi_reply *reply)
 {
     struct vdrv_device *dev = &scmi->dev;
     struct vdrv_inflight *f;
@@ -274,15 +275,14 @@ int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
 
     if (!dev->driver_ok)
         return -ENODEV;
-    if (len > SCMI_RX_OFF || rx_len > VDRV_SCMI_MAX_MSG_SIZE)
+    if (len > SCMI_RX_OFF || wlen == 0 || wlen > SCMI_PDU_SIZE)
         return -EINVAL;
     f = vdrv_inflight_new(dev, SCMI_RX_OFF + SCMI_PDU_SIZE);
     if (!f)
         return -ENOMEM;
     memcpy(f->mem, msg, len);
     sg[0] = (struct vdrv_sg){ f->gpa, len, 0 };
-    sg[1] = (struct vdrv_sg){ f->gpa + SCMI_RX_OFF, 8 + rx_len, 0 };
-    /* An empty message is a chain with no device-readable part at all. */
+    sg[1] = (struct vdrv_sg){ f->gpa + SCMI_RX_OFF, wlen, 0 };
     err = vdrv_inflight_run(f, &dev->vqs[VIRTIO_SCMI_VQ_TX], len ? sg : sg + 1,
                             len ? 1 : 0, 1);
     if (err) {
@@ -294,11 +294,18 @@ int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
     memcpy(&status, f->mem + SCMI_RX_OFF + 4, 4);
     reply->hdr = le32toh(rx_hdr);
     reply->status = (int32_t)le32toh((uint32_t)status);
+    /* The ring checked used <= wlen <= 8 + the payload's room. */
     reply->len = used >= 8 ? used - 8 : 0;
-    if (reply->len > rx_len)
-        reply->len = rx_len;
     memcpy(reply->payload, f->mem + SCMI_RX_OFF + 8, reply->len);
     reply->used = used;
     vdrv_inflight_release(f);
     return 0;
+}
+
+int vdrv_scmi_xfer_raw(struct vdrv_scmi *scmi, const void *msg, uint32_t len,
+                       uint32_t rx_len, struct vdrv_scmi_reply *reply)
+{
+    if (rx_len > VDRV_SCMI_MAX_MSG_SIZE)
+        return -EINVAL;
+    return vdrv_scmi_xfer_shaped(scmi, msg, len, 8 + rx_len, reply);
 }

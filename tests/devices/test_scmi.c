@@ -867,6 +867,10 @@ static void test_p2a(void **state)
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 1, 0, 48000000, 0), SCMI_BUSY);
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_RESET, 0x4, 3, 0, 5, 0), SCMI_BUSY);
     assert_int_equal(F->fake.reset_calls[XV_SCMI_RESET_AUTONOMOUS], 0);
+    /* An async sensor reading too (it used to answer SUCCESS and lose
+     * its delayed response). */
+    assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_SENSOR, 0x6, 2, 0, 1), SCMI_BUSY);
+    assert_int_equal(F->a.pending_count, XV_SCMI_P2A_PENDING);
     /* Ignoring the delayed response needs no room. */
     assert_int_equal(SEND(&F->a, SCMI_PROTOCOL_CLOCK, 0x5, 4, 3, 0, 24000000, 0), 0);
     F->p2a_full = false;

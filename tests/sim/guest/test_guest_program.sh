@@ -58,10 +58,12 @@ expect 2 'bad --domid' "$GUEST" --domid 0 probe
 expect 2 'bad --timeout' "$GUEST" --domid 1 --timeout -5 probe
 expect 0 '^chain-loop +ring ' "$GUEST" misbehave list
 n=$("$GUEST" misbehave list | wc -l)
-[ "$n" -eq 20 ] || fail "misbehave list: $n cases, expected 20"
-for c in never-granted addr-overflow; do
+[ "$n" -eq 55 ] || fail "misbehave list: $n cases, expected 55 (20 block, 16 i2c, 19 scmi)"
+for c in never-granted addr-overflow i2c-no-status scmi-short-header; do
     "$GUEST" misbehave list | grep -Eq "^$c +buffer " || fail "misbehave list: $c not buffer"
 done
+"$GUEST" misbehave list | grep -Eq "^i2c-group-unfinished +held " || fail "misbehave list: held"
+"$GUEST" misbehave list | grep -Eq "^scmi-oversize +status " || fail "misbehave list: status"
 
 # --- environment errors ---
 XENSIM_DIR= expect 3 'XENSIM_DIR is not set' env -u XENSIM_DIR "$GUEST" --domid 1 probe
