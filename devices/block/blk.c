@@ -228,6 +228,17 @@ static bool segments_fit(const struct xv_blk *blk, const struct xv_blk_req *req)
     return true;
 }
 
+/* The most one request may cover, negotiated SIZE_MAX or not: what the
+ * device advertises, seg_max segments of size_max bytes. A driver that
+ * ignores it could otherwise hold the storage (and the embedder's loop,
+ * when I/O is synchronous) with one 4 GiB request. */
+static bool request_fits(const struct xv_blk *blk, const struct xv_blk_req *req)
+{
+    uint64_t seg = blk->params.size_max ? blk->params.size_max : XV_BLK_DEFAULT_SIZE_MAX;
+
+    return req->data_len <= (uint64_t)blk->params.seg_max * seg;
+}
+
 static int do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
 {
     const struct xv_blk_storage *s = &blk->storage;
@@ -241,7 +252,7 @@ static int do_rw(struct xv_blk *blk, struct xv_blk_req *req, bool write)
         blk->stats.malformed++;
         return VIRTIO_BLK_S_IOERR;
     }
-    if (!segments_fit(blk, req)) {
+    if (!segments_fit(blk, req) || !request_fits(blk, req)) {
         blk->stats.malformed++;
         return VIRTIO_BLK_S_IOERR;
     }

@@ -851,6 +851,29 @@ static void test_size_max(void **state)
     assert_memory_equal(ram(f, d, 2048), f->disk.data, 2048);
 }
 
+/* Without SIZE_MAX negotiated a segment may be as long as the driver
+ * likes, but a request still covers at most seg_max * size_max bytes. */
+static void test_request_bound_without_size_max(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t bound = SEG_MAX * 1024;
+    uint64_t h = gbuf_alloc(f, 16), st = gbuf_alloc(f, 1);
+    uint64_t d = gbuf_alloc(f, bound + 512);
+
+    start(f, F_DRIVER & ~F(VIRTIO_BLK_F_SIZE_MAX));
+    hdr_at(f, h, VIRTIO_BLK_T_IN, 0);
+    struct seg fits[] = { { h, 16, false }, { d, bound, true }, { st, 1, true } };
+    assert_int_equal(run(f, fits, 3, false), bound + 1);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_OK);
+    assert_memory_equal(ram(f, d, bound), f->disk.data, bound);
+
+    hdr_at(f, h, VIRTIO_BLK_T_IN, 0);
+    struct seg over[] = { { h, 16, false }, { d, bound + 512, true }, { st, 1, true } };
+    run(f, over, 3, false);
+    assert_int_equal(status_at(f, st), VIRTIO_BLK_S_IOERR);
+    assert_int_equal(f->disk.reads, 1);
+}
+
 static void test_bad_header(void **state)
 {
     struct fixture *f = *state;
@@ -1152,6 +1175,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unaligned_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_max, setup_size_max, teardown),
+        cmocka_unit_test_setup_teardown(test_request_bound_without_size_max, setup_size_max,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_type, setup, teardown),
