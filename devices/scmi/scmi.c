@@ -116,6 +116,11 @@ bool xv_scmi_has_p2a(const struct xv_scmi_agent *agent)
     return agent->p2a != NULL;
 }
 
+bool xv_scmi_delayed_full(const struct xv_scmi_agent *agent)
+{
+    return agent->pending_count == XV_SCMI_P2A_PENDING;
+}
+
 int32_t xv_scmi_hw_status(int err)
 {
     return err ? SCMI_HARDWARE_ERROR : SCMI_SUCCESS;
@@ -219,7 +224,7 @@ void xv_scmi_send_delayed(struct xv_scmi_server *server,
         return;
     /* Async commands answer BUSY rather than queue a 17th; only a protocol
      * that does not check gets here, and what is lost is the agent's own. */
-    if (agent->pending_count == XV_SCMI_P2A_PENDING)
+    if (xv_scmi_delayed_full(agent))
         return;
     slot = (agent->pending_head + agent->pending_count) % XV_SCMI_P2A_PENDING;
     p2a_store(agent, agent->pending[slot], &agent->pending_len[slot],

@@ -204,7 +204,7 @@ static int32_t clock_rate_set(struct xv_scmi_msg *m)
         return SCMI_NOT_SUPPORTED;
     /* A delayed response owed must never be lost: no room, no command. */
     if ((flags & RATE_SET_ASYNC) && !(flags & RATE_SET_IGNORE_DELAYED) &&
-        m->agent->pending_count == XV_SCMI_P2A_PENDING)
+        xv_scmi_delayed_full(m->agent))
         return SCMI_BUSY;
     rate = pick_rate(desc(m, i), want, flags);
     if (!rate)

@@ -126,6 +126,9 @@ const struct xv_scmi_platform_ops *xv_scmi_ops(const struct xv_scmi_server *s);
  * the agent that caused the change and word 1 the resource id, rewritten
  * to each recipient's own id. */
 bool xv_scmi_has_p2a(const struct xv_scmi_agent *agent);
+/* Every delayed-response slot taken: an async command must answer BUSY,
+ * or its delayed response would be lost. */
+bool xv_scmi_delayed_full(const struct xv_scmi_agent *agent);
 void xv_scmi_send_delayed(struct xv_scmi_server *server,
                           struct xv_scmi_agent *agent, uint32_t hdr,
                           const void *payload, size_t len);

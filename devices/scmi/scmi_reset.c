@@ -108,7 +108,7 @@ static int32_t reset_reset(struct xv_scmi_msg *m)
     if ((flags & RESET_ASYNC) && !xv_scmi_has_p2a(m->agent))
         return SCMI_NOT_SUPPORTED;
     /* A delayed response owed must never be lost: no room, no reset. */
-    if ((flags & RESET_ASYNC) && m->agent->pending_count == XV_SCMI_P2A_PENDING)
+    if ((flags & RESET_ASYNC) && xv_scmi_delayed_full(m->agent))
         return SCMI_BUSY;
     status = do_reset(m, id, i, flags);
     if (flags & RESET_ASYNC && status != SCMI_DENIED) {

@@ -92,9 +92,8 @@ static int32_t sensor_reading_get(struct xv_scmi_msg *m)
         return SCMI_INVALID_PARAMETERS;
     if ((flags & READING_ASYNC) && !xv_scmi_has_p2a(m->agent))
         return SCMI_NOT_SUPPORTED;
-    /* A delayed response owed must never be lost: no room, no reading
-     * (xv_scmi_send_delayed would drop a 17th). */
-    if ((flags & READING_ASYNC) && m->agent->pending_count == XV_SCMI_P2A_PENDING)
+    /* A delayed response owed must never be lost: no room, no reading. */
+    if ((flags & READING_ASYNC) && xv_scmi_delayed_full(m->agent))
         return SCMI_BUSY;
     status = xv_scmi_hw_status(read_sensor(m->server, i, reading));
     if (flags & READING_ASYNC) {
