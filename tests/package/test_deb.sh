@@ -5,25 +5,13 @@
 # and the installed files must agree. Usage: test_deb.sh SRCDIR
 set -euo pipefail
 src=$(realpath "$1")
-if ! command -v dpkg-buildpackage >/dev/null ||
-   ! dpkg-query -W -f='${Status}' debhelper 2>/dev/null | grep -q "ok installed"; then
-    echo "SKIP: dpkg-buildpackage or debhelper not installed"
-    exit 77
-fi
+. "$(dirname "$0")/lib.sh"
+have_debhelper || { echo "SKIP: dpkg-buildpackage or debhelper not installed"; exit 77; }
 work=$(mktemp -d /tmp/xv-deb.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-tree=$work/xenvirtiod root=$work/root
-mkdir -p "$tree" "$root"
-# Tracked and new files, no build output.
-if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-    (cd "$src" && git ls-files -co --exclude-standard -z |
-        xargs -0 cp -a --parents -t "$tree")
-else
-    tar -C "$src" --exclude=./build -cf - . | tar -C "$tree" -xf -
-fi
-(cd "$tree" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 ||
-    { tail -40 "$work/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
-deb=$(ls "$work"/xenvirtiod_*.deb)
+root=$work/root
+mkdir -p "$root"
+deb=$(build_deb "$src" "$work")
 dpkg-deb -x "$deb" "$root"
 dpkg-deb -e "$deb" "$work/control"
 fail() { echo "FAIL: $*"; exit 1; }
