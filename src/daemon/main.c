@@ -555,6 +555,68 @@ static void remove_statics(struct daemon *d)
     }
 }
 
+static bool device_conf_equal(const struct xvd_device_conf *a,
+                              const struct xvd_device_conf *b)
+{
+    if (strcmp(a->name, b->name) || strcmp(a->type, b->type) ||
+        a->is_static != b->is_static || a->domid != b->domid ||
+        strcmp(a->domain_name, b->domain_name) || a->base != b->base ||
+        a->irq != b->irq || a->memory != b->memory ||
+        strcmp(a->xl_target, b->xl_target) ||
+        a->max_requests_per_wakeup != b->max_requests_per_wakeup ||
+        a->nr_opts != b->nr_opts)
+        return false;
+    for (unsigned i = 0; i < a->nr_opts; i++)
+        if (strcmp(a->opts[i].key, b->opts[i].key) ||
+            strcmp(a->opts[i].value, b->opts[i].value))
+            return false;
+    return true;
+}
+
+/* After a reload: a device whose section did not change stays attached
+ * (its guest's driver never sees it go); the others are removed, and the
+ * new ones attached. */
+static int replace_statics(struct daemon *d)
+{
+    unsigned nr_old = d->nr_statics;
+    struct static_device *old = malloc(nr_old * sizeof(*old) + 1);
+    bool *kept = calloc(nr_old + 1, sizeof(*kept));
+
+    if (!old || !kept) {
+        free(old);
+        free(kept);
+        return -ENOMEM;
+    }
+    memcpy(old, d->statics, nr_old * sizeof(*old));
+    d->nr_statics = 0;
+    for (unsigned i = 0; i < d->cfg.nr_devices; i++) {
+        const struct xvd_device_conf *conf = &d->cfg.devices[i];
+        struct static_device s = { .conf = *conf, .index = i };
+
+        if (!conf->is_static)
+            continue;
+        for (unsigned j = 0; j < nr_old; j++) {
+            /* One that failed to attach is tried again: the admin may
+             * have fixed what it lacked. */
+            if (!kept[j] && old[j].xd && device_conf_equal(&old[j].conf, conf)) {
+                kept[j] = true;
+                s.xd = old[j].xd;
+                s.domid = old[j].domid;
+                break;
+            }
+        }
+        d->statics[d->nr_statics++] = s;
+    }
+    for (unsigned j = 0; j < nr_old; j++)
+        if (!kept[j] && old[j].xd)
+            remove_device(d, old[j].xd);
+    free(old);
+    free(kept);
+    sync_statics(d);
+    log_waiting_statics(d);
+    return 0;
+}
+
 static unsigned attached_statics(const struct daemon *d)
 {
     unsigned n = 0;
@@ -581,7 +643,7 @@ static int reload(struct daemon *d)
     free(fresh);
     /* Static devices follow the file; discovered ones are the toolstack's
      * and stay as they are. */
-    if (!d->cli_domain) {
+    if (!d->cli_domain && replace_statics(d) < 0) {
         remove_statics(d);
         add_statics(d);
     }

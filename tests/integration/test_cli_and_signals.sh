@@ -27,5 +27,18 @@ kill -HUP "$DAEMON_PID"
 wait_for 5 grep -q "reloaded" "$DAEMON_LOG" || fail "no reload"
 guest "$domid" --devices /dev/stdin probe <<<"0x2000200 34 0 0 virtio 1 two -" >/dev/null ||
     fail "device added by reload"
+# Drop "two" again: it goes; "one", unchanged, stays, and its guest's
+# driver (one guest process at a time: it is the domain) never notices.
+guest "$domid" --devices <(echo "0x2000000 33 0 0 virtio 0 one -") \
+    blk-bench --qd 4 --millis 3000 >"$SIM_DIR/across.out" 2>&1 &
+bench=$!
+sleep 0.5
+{ printf '[daemon]\nxenstore = no\n'
+  block_section one "$SIM_DIR/cli.img" "$domid" 0x2000000 33; } >"$SIM_DIR/static.conf"
+kill -HUP "$DAEMON_PID"
+wait_for 5 bash -c "[ \$(grep -c reloaded '$DAEMON_LOG') -ge 2 ]" || fail "no second reload"
+grep -q "/two: removed" "$DAEMON_LOG" || fail "the dropped device stayed"
+if grep -q "/one: removed" "$DAEMON_LOG"; then fail "an unchanged device was removed by a reload"; fi
+wait "$bench" || fail "I/O across the reloads: $(cat "$SIM_DIR/across.out")"
 daemon_stop || fail "SIGTERM"
 pass "command line launch, static config, SIGHUP, SIGTERM"
