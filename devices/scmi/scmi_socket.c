@@ -2,9 +2,9 @@
 /*
  * The raw SCMI socket: tools and SCMI test suites talk to the server with
  * no guest. Each connection is one trusted agent that sees every
- * resource; frames are le32 length + message, both ways. Everything is
- * non-blocking and bounded: a client that does not read its replies is
- * disconnected rather than allowed to stall the daemon.
+ * resource; frames are le32 length + message, both ways (scmi_stream.c).
+ * Everything is non-blocking and bounded: a client that does not read its
+ * replies is disconnected rather than allowed to stall the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,22 +22,15 @@
 #include "loop.h"
 #include "peer.h"
 #include "scmi_dev.h"
-#include "xv/wire.h"
-
-#define OUT_MAX 16384u      /* unread replies a client may leave queued */
+#include "scmi_stream.h"
 
 struct conn {
     struct xvd_scmi_socket *owner;
     struct conn *next;
     int fd;
     bool writing;           /* registered for EPOLLOUT too */
-    bool busy;              /* handling one of its messages */
     struct xv_scmi_agent agent;
-    uint8_t in[4 + XV_SCMI_MAX_MSG];
-    size_t in_len;
-    uint8_t out[OUT_MAX];
-    size_t out_len;
-    bool dead;
+    struct xvd_scmi_stream stream;  /* framing, both ways (scmi_stream.c) */
 };
 
 struct xvd_scmi_socket {
@@ -72,37 +65,26 @@ static void conn_close(struct conn *c)
 
 static void conn_flush(struct conn *c)
 {
-    while (c->out_len) {
-        ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    struct xvd_scmi_stream *st = &c->stream;
+
+    while (st->out_len && !st->dead) {
+        ssize_t n = send(c->fd, st->out, st->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                c->dead = true;
+                st->dead = true;
             break;
         }
-        memmove(c->out, c->out + n, c->out_len - (size_t)n);
-        c->out_len -= (size_t)n;
+        xvd_scmi_stream_sent(st, (size_t)n);
     }
-    if (!c->dead && (c->out_len != 0) != c->writing) {
-        c->writing = c->out_len != 0;
+    if (!st->dead && (st->out_len != 0) != c->writing) {
+        c->writing = st->out_len != 0;
         xvd_loop_del_fd(c->owner->loop, c->fd);
         if (xvd_loop_add_fd(c->owner->loop, c->fd,
                             EPOLLIN | (c->writing ? EPOLLOUT : 0),
                             on_conn, c) < 0)
-            c->dead = true;
+            st->dead = true;
     }
-}
-
-static int conn_send(struct conn *c, const void *msg, size_t len)
-{
-    if (c->out_len + 4 + len > sizeof(c->out)) {
-        c->dead = true;     /* a client that does not read: let it go */
-        return 0;
-    }
-    xv_store_le32(c->out + c->out_len, (uint32_t)len);
-    memcpy(c->out + c->out_len + 4, msg, len);
-    c->out_len += 4 + len;
-    return 0;
 }
 
 /* Delayed responses and notifications travel on the same connection.
@@ -113,56 +95,31 @@ static int conn_p2a(void *opaque, const void *msg, size_t len)
 {
     struct conn *c = opaque;
 
-    if (c->busy)
+    if (c->stream.busy)
         return -EAGAIN;
-    conn_send(c, msg, len);
+    xvd_scmi_stream_queue(&c->stream, msg, len);
     conn_flush(c);
     return 0;
 }
 
-static void conn_input(struct conn *c)
-{
-    uint8_t reply[XV_SCMI_MAX_MSG];
-
-    while (c->in_len >= 4 && !c->dead) {
-        uint32_t len = xv_load_le32(c->in);
-        size_t out;
-
-        if (len < 4 || len > XV_SCMI_MAX_MSG) {
-            xvd_log(LOG_WARNING, NULL, "scmi socket: %s: bad frame length %u",
-                    c->agent.name, len);
-            c->dead = true;
-            return;
-        }
-        if (c->in_len < 4 + len)
-            return;
-        c->busy = true;
-        out = xv_scmi_handle(c->owner->server, &c->agent, c->in + 4, len, reply,
-                             sizeof(reply));
-        c->busy = false;
-        conn_send(c, reply, out);
-        xv_scmi_agent_p2a_ready(c->owner->server, &c->agent);
-        memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
-        c->in_len -= 4 + len;
-    }
-}
-
 static void conn_events(struct conn *c, uint32_t events)
 {
+    struct xvd_scmi_stream *st = &c->stream;
+
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-                         MSG_DONTWAIT);
+        size_t room;
+        uint8_t *at = xvd_scmi_stream_room(st, &room);
+        ssize_t n = room ? recv(c->fd, at, room, MSG_DONTWAIT) : 0;
 
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-            c->dead = true;
-        else if (n > 0) {
-            c->in_len += (size_t)n;
-            conn_input(c);
-        }
+            st->dead = true;
+        else if (n > 0 && xvd_scmi_stream_received(st, (size_t)n) < 0)
+            xvd_log(LOG_WARNING, NULL, "scmi socket: %s: bad frame length %u",
+                    c->agent.name, st->bad_len);
     }
-    if (!c->dead)
+    if (!st->dead)
         conn_flush(c);
-    if (c->dead)
+    if (st->dead)
         conn_close(c);
 }
 
@@ -199,6 +156,7 @@ static void on_accept(void *opaque, uint32_t events)
     c->fd = fd;
     snprintf(name, sizeof(name), "socket%u", s->next_id++);
     xv_scmi_agent_init(&c->agent, name, conn_p2a, c);
+    xvd_scmi_stream_init(&c->stream, s->server, &c->agent);
     c->agent.trusted = true;
     xv_scmi_agent_show_all(&c->agent, s->server);
     if (xv_scmi_agent_add(s->server, &c->agent) < 0 ||

@@ -17,6 +17,7 @@
 #include <xenstore.h>
 
 #include "discovery.h"
+#include "xs_values.h"
 
 enum backend_kind { KIND_VIRTIO_DISK, KIND_VIRTIO, KIND_COUNT };
 static const char *const kind_names[KIND_COUNT] = { "virtio_disk", "virtio" };
@@ -63,11 +64,10 @@ static char *read_key(struct xvx_discovery *d, const char *dir, const char *key)
 static int read_state(struct xvx_discovery *d, const char *dir)
 {
     char *s = read_key(d, dir, "state");
-    uint64_t v = 0;
-    bool ok = xvd_parse_u64(s, 0, 8, &v);
+    int state = xvx_xs_parse_state(s);
 
     free(s);
-    return ok ? (int)v : -1;
+    return state;
 }
 
 /* As Linux's xenbus_switch_state: in a transaction that first reads the
@@ -114,40 +114,19 @@ static void on_driver_ok(struct xvx_device *xd, void *opaque)
     (void)xd;
 }
 
-/* "virtio,device22" -> 34 */
-static bool parse_virtio_type(const char *type, uint32_t *id)
-{
-    static const char prefix[] = "virtio,device";
-    char *end;
-    unsigned long v;
-
-    if (!type || strncmp(type, prefix, sizeof(prefix) - 1) != 0)
-        return false;
-    type += sizeof(prefix) - 1;
-    if (!*type)
-        return false;
-    v = strtoul(type, &end, 16);
-    if (*end || v > UINT32_MAX)
-        return false;
-    *id = (uint32_t)v;
-    return true;
-}
-
 /* What the xl disk entry says of a block device: its target, and that
  * xl's 'r' mode and 'no-discard' win over the [device] section, since the
  * guest's config is where the admin restricted this guest. */
 static bool apply_xl_disk(struct xvd_device_conf *conf, const char *params,
-                          const char *mode, const char *discard, char *err,
-                          size_t errlen)
+                          const struct xvx_xs_device *xl, char *err, size_t errlen)
 {
-    bool writable = mode && strchr(mode, 'w');
     int rc = 0;
 
     if (params)
         rc = xvd_device_set_opt(conf, "path", params);
-    if (!rc && (params || !writable))
-        rc = xvd_device_set_opt(conf, "readonly", writable ? "no" : "yes");
-    if (!rc && discard && strcmp(discard, "0") == 0)
+    if (!rc && (params || xl->readonly))
+        rc = xvd_device_set_opt(conf, "readonly", xl->readonly ? "yes" : "no");
+    if (!rc && xl->no_discard)
         rc = xvd_device_set_opt(conf, "discard", "no");
     if (rc)
         snprintf(err, errlen, "key 'params': '%s' does not fit the device's options "
@@ -156,81 +135,59 @@ static bool apply_xl_disk(struct xvd_device_conf *conf, const char *params,
 }
 
 /* Fill conf for a device found in xenstore. Errors name guest, device,
- * key and value. */
+ * key and value. Every node read is in the backend dir libxl wrote, which
+ * the guest can read but not write (tests/HOSTILE.md, "Xenstore nodes"). */
 static bool describe_device(struct xvx_discovery *d, const struct xs_device *dev,
                             struct xvd_device_conf *conf, uint64_t *base,
                             unsigned *irq, bool *grants, char *err, size_t errlen)
 {
-    char *transport = read_key(d, dev->path, "transport");
-    char *base_s = read_key(d, dev->path, "base");
-    char *irq_s = read_key(d, dev->path, "irq");
-    char *grant_s = read_key(d, dev->path, "grant_usage");
-    char *type_s = read_key(d, dev->path, "type");
-    char *params = read_key(d, dev->path, "params");
-    char *mode = read_key(d, dev->path, "mode");
-    char *discard = read_key(d, dev->path, "discard-enable");
+    static const char *const keys[] = { "transport", "base", "irq", "grant_usage",
+                                        "type", "params", "mode", "discard-enable" };
+    char *v[sizeof(keys) / sizeof(keys[0])];
+    struct xvx_xs_nodes nodes;
+    bool disk = dev->kind == KIND_VIRTIO_DISK;
     const struct xvd_device_conf *declared = NULL;
-    uint64_t irq_v = 0, grant_v = 0;
-    uint32_t virtio_id = 0;
-    bool ok = false;
+    struct xvx_xs_device xl;
+    bool ok;
 
-    if (transport && strcmp(transport, "mmio") != 0) {
-        snprintf(err, errlen, "key 'transport': unsupported value '%s' "
-                 "(only mmio)", transport);
-    } else if (!xvd_parse_u64(base_s, 0, UINT64_MAX - XV_MMIO_WINDOW_SIZE, base)) {
-        snprintf(err, errlen, "key 'base': bad value '%s'",
-                 base_s ? base_s : "(missing)");
-    } else if (!xvd_parse_u64(irq_s, 32, 1019, &irq_v)) {
-        snprintf(err, errlen, "key 'irq': bad value '%s' (must be 32..1019)",
-                 irq_s ? irq_s : "(missing)");
-    } else if (grant_s && !xvd_parse_u64(grant_s, 0, 1, &grant_v)) {
-        snprintf(err, errlen, "key 'grant_usage': bad value '%s' (0 or 1)",
-                 grant_s);
-    } else if (dev->kind == KIND_VIRTIO && !parse_virtio_type(type_s, &virtio_id)) {
-        snprintf(err, errlen, "key 'type': bad value '%s' (virtio,device<hex id>)",
-                 type_s ? type_s : "(missing)");
-    } else if (dev->kind == KIND_VIRTIO_DISK && !params) {
-        snprintf(err, errlen, "key 'params': missing");
-    } else {
-        ok = true;
-    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        v[i] = read_key(d, dev->path, keys[i]);
+    nodes = (struct xvx_xs_nodes){
+        .transport = v[0], .base = v[1], .irq = v[2], .grant_usage = v[3],
+        .type = v[4], .params = v[5], .mode = v[6], .discard = v[7],
+    };
+    ok = xvx_xs_parse_device(disk, d->self == 0, &nodes, &xl, err, errlen);
     if (ok) {
-        *irq = (unsigned)irq_v;
-        /* Before grant_usage existed, libxl used grants iff backend != dom0. */
-        *grants = grant_s ? grant_v == 1 : d->self != 0;
-        if (dev->kind == KIND_VIRTIO_DISK)
-            declared = d->ops->find_declared(d->opaque, dev->frontend, 0, params);
+        *base = xl.base;
+        *irq = xl.irq;
+        *grants = xl.grants;
+        if (disk)
+            declared = d->ops->find_declared(d->opaque, dev->frontend, 0, nodes.params);
         else
-            declared = d->ops->find_declared(d->opaque, dev->frontend, virtio_id, NULL);
+            declared = d->ops->find_declared(d->opaque, dev->frontend, xl.virtio_id, NULL);
         if (declared) {
             *conf = *declared;
-            if (dev->kind == KIND_VIRTIO_DISK && strcmp(conf->type, "block") == 0)
-                ok = apply_xl_disk(conf, NULL, mode, discard, err, errlen);
-        } else if (dev->kind == KIND_VIRTIO_DISK) {
+            if (disk && strcmp(conf->type, "block") == 0)
+                ok = apply_xl_disk(conf, NULL, &xl, err, errlen);
+        } else if (disk) {
             memset(conf, 0, sizeof(*conf));
             snprintf(conf->type, sizeof(conf->type), "block");
-            ok = apply_xl_disk(conf, params, mode, discard, err, errlen);
+            ok = apply_xl_disk(conf, nodes.params, &xl, err, errlen);
         } else {
             snprintf(err, errlen, "type '%s': no [device] section in the config "
-                     "file declares this device for the guest", type_s);
+                     "file declares this device for the guest", nodes.type);
             ok = false;
         }
     }
     if (ok) {
         conf->domid = dev->frontend;
         snprintf(conf->name, sizeof(conf->name), "%s-%u",
-                 dev->kind == KIND_VIRTIO_DISK ? "disk" : "virtio", dev->devid);
+                 disk ? "disk" : "virtio", dev->devid);
         if (declared)
             snprintf(conf->name, sizeof(conf->name), "%s", declared->name);
     }
-    free(transport);
-    free(base_s);
-    free(irq_s);
-    free(grant_s);
-    free(type_s);
-    free(params);
-    free(mode);
-    free(discard);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        free(v[i]);
     return ok;
 }
 
@@ -288,10 +245,11 @@ static struct xs_device *find_device(struct xvx_discovery *d,
 static bool wants_close(struct xvx_discovery *d, const char *dir)
 {
     char *online = read_key(d, dir, "online");
-    int state = read_state(d, dir);
-    bool close = state == XB_CLOSING || (online && strcmp(online, "0") == 0);
+    char *state = read_key(d, dir, "state");
+    bool close = xvx_xs_wants_close(state, online);
 
     free(online);
+    free(state);
     return close;
 }
 
@@ -329,16 +287,6 @@ static void scan_device(struct xvx_discovery *d, enum backend_kind kind,
         set_state(d, dev->path, XB_CLOSED); /* nothing to close: say so */
 }
 
-static bool parse_id(const char *s, unsigned max, unsigned *out)
-{
-    uint64_t v;
-
-    if (!xvd_parse_u64(s, 0, max, &v) || (s[0] == '0' && s[1]))
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 static void scan_kind(struct xvx_discovery *d, enum backend_kind kind)
 {
     char path[128];
@@ -352,14 +300,14 @@ static void scan_kind(struct xvx_discovery *d, enum backend_kind kind)
         unsigned fe, nr_dev = 0;
         char **devs;
 
-        if (!parse_id(fes[i], DOMID_FIRST_RESERVED - 1, &fe))
+        if (!xvx_xs_parse_id(fes[i], DOMID_FIRST_RESERVED - 1, &fe))
             continue;
         snprintf(fe_path, sizeof(fe_path), "%s/%s", path, fes[i]);
         devs = xs_directory(d->xs, XBT_NULL, fe_path, &nr_dev);
         for (unsigned j = 0; devs && j < nr_dev; j++) {
             unsigned devid;
 
-            if (parse_id(devs[j], INT32_MAX, &devid))
+            if (xvx_xs_parse_id(devs[j], INT32_MAX, &devid))
                 scan_device(d, kind, (domid_t)fe, devid);
         }
         free(devs);
@@ -413,6 +361,7 @@ struct xvx_discovery *xvx_discovery_open(struct xvd_loop *loop,
 {
     struct xvx_discovery *d = calloc(1, sizeof(*d));
     unsigned int len;
+    unsigned self_id = 0;
     char *self;
     char path[128];
 
@@ -426,7 +375,12 @@ struct xvx_discovery *xvx_discovery_open(struct xvd_loop *loop,
         goto fail;
     /* Relative "domid" exists in driver domains; dom0 has none. */
     self = xs_read(d->xs, XBT_NULL, "domid", &len);
-    d->self = self ? (domid_t)strtoul(self, NULL, 10) : 0;
+    if (self && !xvx_xs_parse_id(self, DOMID_FIRST_RESERVED - 1, &self_id)) {
+        xvd_log(LOG_ERR, NULL, "xenstore: our own 'domid' is '%s', not a domid", self);
+        free(self);
+        goto fail;
+    }
+    d->self = (domid_t)self_id;
     free(self);
     snprintf(d->base_path, sizeof(d->base_path), "/local/domain/%u/backend",
              d->self);
@@ -487,12 +441,15 @@ int xvx_domain_by_name(const char *name, domid_t *domid)
     for (unsigned i = 0; doms && i < n && rc < 0; i++) {
         char path[64];
         unsigned int len;
+        unsigned id;
         char *v;
 
+        if (!xvx_xs_parse_id(doms[i], DOMID_FIRST_RESERVED - 1, &id))
+            continue;
         snprintf(path, sizeof(path), "/local/domain/%s/name", doms[i]);
         v = xs_read(xs, XBT_NULL, path, &len);
         if (v && strcmp(v, name) == 0) {
-            *domid = (domid_t)strtoul(doms[i], NULL, 10);
+            *domid = (domid_t)id;
             rc = 0;
         }
         free(v);

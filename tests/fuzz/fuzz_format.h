@@ -84,6 +84,41 @@ static const unsigned fzm_widths[8] = { 4, 4, 4, 1, 2, 3, 8, 0 };
 #define FZM_WIDTH_2 4u
 #define FZM_WIDTH_3 5u
 
+/*
+ * fuzz_xenstore: the values discovery reads from one backend dir.
+ *   u8  flags: FZX_DISK (virtio_disk, else virtio), FZX_SELF_DOM0,
+ *              bits 2-3 error buffer size (fzx_errlens)
+ *   u16 present: bit i set: field i exists (else it reads as absent)
+ *   then the fields' bytes in enum fzx_field order, each ended by a NUL
+ *   (or by the end of the input).
+ */
+#define FZX_DISK      0x01u
+#define FZX_SELF_DOM0 0x02u
+static const unsigned fzx_errlens[4] = { 256, 1, 16, 64 };
+
+enum fzx_field {
+    FZX_TRANSPORT, FZX_BASE, FZX_IRQ, FZX_GRANT_USAGE, FZX_TYPE, FZX_PARAMS,
+    FZX_MODE, FZX_DISCARD, FZX_STATE, FZX_ONLINE,
+    FZX_DOMID,          /* a backend/<kind>/ directory entry (domid) */
+    FZX_DEVID,          /* a backend/<kind>/<fe>/ directory entry (devid) */
+    FZX_FIELD_COUNT
+};
+
+/*
+ * fuzz_scmi_socket: one raw-socket client's byte stream, through the
+ * framing of scmi_stream.c into the real SCMI server, and back.
+ *   ops until the input ends, u8 op % FZS_OP_COUNT:
+ */
+enum fzs_op {
+    FZS_RECV,           /* u16 n: the next n input bytes arrive (in as many
+                         * recvs as the 140-byte input buffer needs)      */
+    FZS_FRAME,          /* u8 n: le32 n, then the next n input bytes arrive,
+                         * in two recvs split at u8 (% (4 + n + 1))       */
+    FZS_READ,           /* u16 n: the client reads n bytes of its replies */
+    FZS_SENSOR,         /* u8 sensor: its value changed (a notification)  */
+    FZS_OP_COUNT
+};
+
 /* A byte reader that yields zeros past the end. */
 struct fz_reader {
     const uint8_t *data;

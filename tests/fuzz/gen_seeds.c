@@ -3,7 +3,8 @@
  * Writes the seed corpora of the fuzz targets: well-formed chains and
  * device bring-ups, plus one input per malformed case of enum xv_fault, so
  * fuzzing starts from every interesting state and the replay test covers
- * each rule. Usage: gen-seeds <corpus dir> (writes chain/ and mmio/ in it).
+ * each rule. Usage: gen-seeds <corpus dir> (writes chain/, mmio/, xenstore/
+ * and scmi_socket/ in it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -531,6 +532,260 @@ static void mmio_seeds(void)
     save("mmio", "needs-reset", &s);
 }
 
+
+/*
+ * fuzz_xenstore seeds: what libxl 4.17-4.19 write, then one bad value per
+ * rule of xs_values.c.
+ */
+struct xs_seed_field {
+    enum fzx_field field;
+    const char *value;
+};
+
+static void xs_seed(const char *name, unsigned flags, const struct xs_seed_field *f,
+                    size_t n)
+{
+    const char *values[FZX_FIELD_COUNT] = { 0 };
+    unsigned present = 0;
+    struct seed s = { .len = 0 };
+
+    for (size_t i = 0; i < n; i++) {
+        values[f[i].field] = f[i].value;
+        present |= 1u << f[i].field;
+    }
+    put(&s, flags, 1);
+    put(&s, present, 2);
+    for (unsigned i = 0; i < FZX_FIELD_COUNT; i++) {
+        const char *v = values[i] ? values[i] : "";
+
+        for (; *v; v++)
+            put(&s, (uint8_t)*v, 1);
+        put(&s, 0, 1);
+    }
+    save("xenstore", name, &s);
+}
+
+#define XS_SEED(name, flags, ...)                                          \
+    do {                                                                   \
+        const struct xs_seed_field f_[] = { __VA_ARGS__ };                 \
+        xs_seed(name, flags, f_, sizeof(f_) / sizeof(f_[0]));              \
+    } while (0)
+
+#define GENERIC(base, irq, type)                                           \
+    { FZX_TRANSPORT, "mmio" }, { FZX_BASE, base }, { FZX_IRQ, irq },       \
+    { FZX_GRANT_USAGE, "0" }, { FZX_TYPE, type }, { FZX_STATE, "1" },      \
+    { FZX_ONLINE, "1" }, { FZX_DOMID, "5" }, { FZX_DEVID, "0" }
+#define DISK(base, irq, mode)                                              \
+    { FZX_BASE, base }, { FZX_IRQ, irq }, { FZX_PARAMS, "/srv/guest.img" }, \
+    { FZX_MODE, mode }, { FZX_DISCARD, "1" }, { FZX_STATE, "1" },          \
+    { FZX_ONLINE, "1" }, { FZX_DOMID, "5" }, { FZX_DEVID, "51712" }
+
+static void xenstore_seeds(void)
+{
+    const unsigned dom0 = FZX_SELF_DOM0, disk = FZX_DISK | FZX_SELF_DOM0;
+
+    XS_SEED("generic-4.18", dom0, GENERIC("0x2000000", "33", "virtio,device22"));
+    XS_SEED("generic-scmi-domd", 0,
+            GENERIC("0x2000200", "34", "virtio,device20"), { FZX_GRANT_USAGE, "1" });
+    XS_SEED("disk-4.17", disk, DISK("33554432", "33", "w"));
+    XS_SEED("disk-4.19-grants", disk, DISK("33554432", "35", "w"),
+            { FZX_GRANT_USAGE, "1" }, { FZX_TRANSPORT, "mmio" });
+    XS_SEED("disk-readonly-nodiscard", disk, DISK("33554944", "36", "r"),
+            { FZX_DISCARD, "0" });
+    XS_SEED("disk-no-mode", disk, { FZX_BASE, "33554432" }, { FZX_IRQ, "33" },
+            { FZX_PARAMS, "/dev/vg/guest" });
+    XS_SEED("closing", dom0, GENERIC("0x2000000", "33", "virtio,device22"),
+            { FZX_STATE, "5" }, { FZX_ONLINE, "0" });
+    XS_SEED("bad-transport", dom0, GENERIC("0x2000000", "33", "virtio,device22"),
+            { FZX_TRANSPORT, "unknown" });
+    XS_SEED("bad-base-sign", dom0, GENERIC("-1", "33", "virtio,device22"));
+    XS_SEED("bad-base-top", dom0, GENERIC("0xfffffffffffffe01", "33", "virtio,device22"));
+    XS_SEED("base-top", dom0, GENERIC("0xfffffffffffffe00", "33", "virtio,device22"));
+    XS_SEED("bad-base-0x", dom0, GENERIC("0x", "33", "virtio,device22"));
+    XS_SEED("bad-irq-sgi", dom0, GENERIC("0x2000000", "31", "virtio,device22"));
+    XS_SEED("bad-irq-top", dom0, GENERIC("0x2000000", "1020", "virtio,device22"));
+    XS_SEED("irq-octal-looking", dom0, GENERIC("0x2000000", "033", "virtio,device22"));
+    XS_SEED("bad-irq-missing", dom0, { FZX_BASE, "0x2000000" }, { FZX_TYPE, "virtio,device22" });
+    XS_SEED("bad-grant-usage", 0, GENERIC("0x2000000", "33", "virtio,device22"),
+            { FZX_GRANT_USAGE, "2" });
+    XS_SEED("bad-type-0x", dom0, GENERIC("0x2000000", "33", "virtio,device0x22"));
+    XS_SEED("bad-type-empty", dom0, GENERIC("0x2000000", "33", "virtio,device"));
+    XS_SEED("bad-type-blank", dom0, GENERIC("0x2000000", "33", "virtio,device 22"));
+    XS_SEED("bad-type-sign", dom0, GENERIC("0x2000000", "33", "virtio,device-1"));
+    XS_SEED("type-max", dom0, GENERIC("0x2000000", "33", "virtio,deviceFFFFFFFF"));
+    XS_SEED("bad-type-wide", dom0, GENERIC("0x2000000", "33", "virtio,device100000000"));
+    XS_SEED("bad-type-other", dom0, GENERIC("0x2000000", "33", "vhost-user,device22"));
+    XS_SEED("bad-disk-no-params", disk, { FZX_BASE, "33554432" }, { FZX_IRQ, "33" });
+    XS_SEED("bad-ids", dom0, GENERIC("0x2000000", "33", "virtio,device22"),
+            { FZX_DOMID, "05" }, { FZX_DEVID, "2147483648" });
+    XS_SEED("ids-hex", dom0, GENERIC("0x2000000", "33", "virtio,device22"),
+            { FZX_DOMID, "0x5" }, { FZX_DEVID, "+1" });
+    XS_SEED("small-errlen", disk | (1u << 2), { FZX_BASE, "nope" });
+}
+
+/*
+ * fuzz_scmi_socket seeds: SCMI messages framed as a socket client sends
+ * them, split and batched, and the framing errors.
+ */
+#define SCMI_HDR(proto, msg, token) ((msg) | (uint32_t)(proto) << 10 | (uint32_t)(token) << 18)
+
+static void scmi_frame(struct seed *s, const uint32_t *words, unsigned n, uint8_t split)
+{
+    put(s, FZS_FRAME, 1);
+    put(s, 4 * n, 1);
+    put(s, split, 1);
+    for (unsigned i = 0; i < n; i++)
+        put(s, words[i], 4);
+}
+
+static void scmi_read_all(struct seed *s)
+{
+    put(s, FZS_READ, 1);
+    put(s, 0xffff, 2);
+}
+
+/* le32 length + message, raw, as one FZS_RECV. */
+static void scmi_recv_raw(struct seed *s, const uint8_t *bytes, uint16_t n)
+{
+    put(s, FZS_RECV, 1);
+    put(s, n, 2);
+    for (unsigned i = 0; i < n; i++)
+        put(s, bytes[i], 1);
+}
+
+static void scmi_socket_seeds(void)
+{
+    struct seed *s = calloc(1, sizeof(*s));
+    const uint32_t version = SCMI_HDR(0x10, 0, 1);
+    const uint32_t attrs = SCMI_HDR(0x10, 1, 2);
+    const uint32_t vendor = SCMI_HDR(0x10, 3, 3);
+
+    if (!s)
+        exit(1);
+    /* Base protocol discovery, one frame per recv, then split mid-header
+     * and mid-body. */
+    s->len = 0;
+    scmi_frame(s, &version, 1, 8);
+    scmi_frame(s, &attrs, 1, 2);
+    scmi_frame(s, &vendor, 1, 6);
+    scmi_read_all(s);
+    save("scmi_socket", "base-split", s);
+
+    /* Three frames in one recv, and the client reading in small steps. */
+    {
+        uint8_t raw[24];
+        const uint32_t hdrs[3] = { version, attrs, vendor };
+
+        for (unsigned i = 0; i < 3; i++) {
+            raw[8 * i] = 4;
+            raw[8 * i + 1] = raw[8 * i + 2] = raw[8 * i + 3] = 0;
+            for (unsigned b = 0; b < 4; b++)
+                raw[8 * i + 4 + b] = (uint8_t)(hdrs[i] >> (8 * b));
+        }
+        s->len = 0;
+        scmi_recv_raw(s, raw, sizeof(raw));
+        for (unsigned i = 0; i < 10; i++) {
+            put(s, FZS_READ, 1);
+            put(s, 5, 2);
+        }
+        scmi_read_all(s);
+        save("scmi_socket", "batched", s);
+    }
+
+    /* A clock: attributes, enable, an asynchronous rate set (a delayed
+     * response follows its response), the rate back. */
+    {
+        const uint32_t clk_attr[2] = { SCMI_HDR(0x14, 3, 4), 0 };
+        const uint32_t clk_on[3] = { SCMI_HDR(0x14, 7, 5), 0, 1 };
+        const uint32_t clk_rate[5] = { SCMI_HDR(0x14, 5, 6), 1, 0, 2000, 0 };
+        const uint32_t clk_get[2] = { SCMI_HDR(0x14, 6, 7), 0 };
+
+        s->len = 0;
+        scmi_frame(s, clk_attr, 2, 0);
+        scmi_frame(s, clk_on, 3, 0);
+        scmi_frame(s, clk_rate, 5, 11);
+        scmi_frame(s, clk_get, 2, 0);
+        scmi_read_all(s);
+        save("scmi_socket", "clock-delayed", s);
+    }
+
+    /* Notifications: power state and sensor updates, interleaved with
+     * replies the client does not read at once. */
+    {
+        const uint32_t pw_notify[3] = { SCMI_HDR(0x11, 6, 8), 0, 1 };
+        const uint32_t pw_set[4] = { SCMI_HDR(0x11, 4, 9), 0, 0, 0 };
+        const uint32_t pw_off[4] = { SCMI_HDR(0x11, 4, 10), 0, 0, 0x40000000 };
+        const uint32_t sn_notify[3] = { SCMI_HDR(0x15, 0xb, 11), 1, 1 };
+        const uint32_t sn_read[3] = { SCMI_HDR(0x15, 6, 12), 1, 0 };
+
+        s->len = 0;
+        scmi_frame(s, pw_notify, 3, 0);
+        scmi_frame(s, pw_set, 4, 3);
+        scmi_frame(s, pw_off, 4, 0);
+        scmi_frame(s, sn_notify, 3, 0);
+        put(s, FZS_SENSOR, 1);
+        put(s, 1, 1);
+        scmi_frame(s, sn_read, 3, 0);
+        put(s, FZS_READ, 1);
+        put(s, 7, 2);
+        put(s, FZS_SENSOR, 1);
+        put(s, 1, 1);
+        scmi_read_all(s);
+        save("scmi_socket", "notifications", s);
+    }
+
+    /* Framing errors: a length past a message, one below a header, zero. */
+    {
+        static const uint8_t oversized[8] = { 0x89, 0, 0, 0, 0, 0, 0x10, 0 };
+        static const uint8_t huge[4] = { 0xff, 0xff, 0xff, 0xff };
+        static const uint8_t short3[8] = { 3, 0, 0, 0, 0, 0, 0, 0 };
+        static const uint8_t zero[4] = { 0, 0, 0, 0 };
+        static const uint8_t max_len[4] = { 0x88, 0, 0, 0 };
+
+        s->len = 0;
+        scmi_frame(s, &version, 1, 0);
+        scmi_recv_raw(s, oversized, sizeof(oversized));
+        scmi_read_all(s);
+        save("scmi_socket", "bad-oversized", s);
+        s->len = 0;
+        scmi_recv_raw(s, huge, sizeof(huge));
+        save("scmi_socket", "bad-huge", s);
+        s->len = 0;
+        scmi_recv_raw(s, short3, sizeof(short3));
+        save("scmi_socket", "bad-short", s);
+        s->len = 0;
+        scmi_recv_raw(s, zero, sizeof(zero));
+        save("scmi_socket", "bad-zero", s);
+        /* The longest message, arriving a byte at a time. */
+        s->len = 0;
+        for (unsigned i = 0; i < 4; i++)
+            scmi_recv_raw(s, max_len + i, 1);
+        for (unsigned i = 0; i < 0x88; i++) {
+            uint8_t b = i < 4 ? (uint8_t)(version >> (8 * i)) : (uint8_t)i;
+
+            scmi_recv_raw(s, &b, 1);
+        }
+        scmi_read_all(s);
+        save("scmi_socket", "max-bytewise", s);
+    }
+
+    /* A client that never reads: its replies fill the output buffer and
+     * it is let go. */
+    {
+        static uint8_t raw[1100 * 8];
+
+        for (unsigned i = 0; i < 1100; i++) {
+            raw[8 * i] = 4;
+            for (unsigned b = 0; b < 4; b++)
+                raw[8 * i + 4 + b] = (uint8_t)(version >> (8 * b));
+        }
+        s->len = 0;
+        scmi_recv_raw(s, raw, sizeof(raw));
+        save("scmi_socket", "unread-replies", s);
+    }
+    free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -539,8 +794,8 @@ int main(int argc, char **argv)
     }
     out_dir = argv[1];
     char path[4096];
-    const char *kinds[] = { "chain", "mmio" };
-    for (int i = 0; i < 2; i++) {
+    const char *kinds[] = { "chain", "mmio", "xenstore", "scmi_socket" };
+    for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof(path), "%s/%s", out_dir, kinds[i]);
         if (mkdir(path, 0755) < 0 && errno != EEXIST) {
             perror(path);
@@ -549,5 +804,7 @@ int main(int argc, char **argv)
     }
     chain_seeds();
     mmio_seeds();
+    xenstore_seeds();
+    scmi_socket_seeds();
     return 0;
 }

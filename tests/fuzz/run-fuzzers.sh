@@ -11,7 +11,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
 build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 work=$top/.fuzz-work
-targets=(fuzz_chain:chain fuzz_mmio:mmio fuzz_i2c:i2c fuzz_blk:blk fuzz_scmi:scmi)
+targets=(fuzz_chain:chain fuzz_mmio:mmio fuzz_i2c:i2c fuzz_blk:blk fuzz_scmi:scmi
+         fuzz_xenstore:xenstore fuzz_scmi_socket:scmi_socket)
 
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
     echo "usage: $0 SECONDS" >&2
