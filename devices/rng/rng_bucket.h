@@ -2,8 +2,9 @@
 /*
  * A token bucket in bytes: 'rate' bytes a second flow in, at most 'burst'
  * are kept. Pure arithmetic on a time the caller passes (nanoseconds of
- * any monotonic clock), so tests drive it without sleeping; freestanding
- * like the engines.
+ * any monotonic clock), so tests drive it without sleeping. Host-side
+ * (glue) code: its 64-bit divisions need a libgcc helper on 32-bit Arm,
+ * which the freestanding engines must not.
  */
 #ifndef XV_RNG_BUCKET_H
 #define XV_RNG_BUCKET_H
