@@ -98,6 +98,7 @@ struct xv_vring_used_elem {
 
 /* Device IDs (virtio 1.2 §5). */
 #define XV_ID_BLOCK 2u
+#define XV_ID_RNG   4u
 #define XV_ID_I2C   34u
 #define XV_ID_SCMI  32u
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -21,6 +23,8 @@ struct xvd_loop {
     struct fd_watch *watches;
     struct fd_watch *removed;   /* freed after the current batch */
     struct xvd_deferred *deferred_head, **deferred_tail;
+    struct xvd_timer *timers;   /* armed, soonest first */
+    uint64_t timer_seq;         /* arming count: xvd_timer.seq */
 };
 
 static void free_removed(struct xvd_loop *loop)
@@ -148,6 +152,76 @@ static void run_deferred(struct xvd_loop *loop)
     }
 }
 
+uint64_t xvd_loop_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void xvd_loop_timer_cancel(struct xvd_loop *loop, struct xvd_timer *t)
+{
+    if (!t->armed)
+        return;
+    for (struct xvd_timer **p = &loop->timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->armed = false;
+    t->next = NULL;
+}
+
+void xvd_loop_timer_arm(struct xvd_loop *loop, struct xvd_timer *t, uint64_t due_ns)
+{
+    struct xvd_timer **p = &loop->timers;
+
+    xvd_loop_timer_cancel(loop, t);
+    /* A sorted list: a daemon has a timer or two per device, not heaps. */
+    while (*p && (*p)->due_ns <= due_ns)
+        p = &(*p)->next;
+    t->due_ns = due_ns;
+    t->seq = ++loop->timer_seq;
+    t->next = *p;
+    t->armed = true;
+    *p = t;
+}
+
+/* epoll_wait's timeout: 0 with work queued, else until the next timer
+ * (rounded up to whole milliseconds so it never wakes early), else none. */
+static int wait_timeout(const struct xvd_loop *loop)
+{
+    uint64_t now, ms;
+
+    if (loop->deferred_head)
+        return 0;
+    if (!loop->timers)
+        return -1;
+    now = xvd_loop_now_ns();
+    if (loop->timers->due_ns <= now)
+        return 0;
+    ms = (loop->timers->due_ns - now + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Fire the timers due now. One armed by a callback here (even for a time
+ * already past) waits for the next wakeup, so it cannot hold the loop. */
+static void run_timers(struct xvd_loop *loop)
+{
+    uint64_t now = xvd_loop_now_ns(), last_seq = loop->timer_seq;
+
+    while (loop->timers && loop->timers->due_ns <= now &&
+           loop->timers->seq <= last_seq) {
+        struct xvd_timer *t = loop->timers;
+
+        loop->timers = t->next;
+        t->next = NULL;
+        t->armed = false;
+        t->fn(t);
+    }
+}
 
 int xvd_loop_run(struct xvd_loop *loop)
 {
@@ -155,8 +229,7 @@ int xvd_loop_run(struct xvd_loop *loop)
 
     loop->stopping = false;
     while (!loop->stopping) {
-        int timeout = loop->deferred_head ? 0 : -1;
-        int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, timeout);
+        int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, wait_timeout(loop));
 
         if (n < 0) {
             if (errno == EINTR)
@@ -170,6 +243,7 @@ int xvd_loop_run(struct xvd_loop *loop)
             if (w->cb)
                 w->cb(w->opaque, events[i].events);
         }
+        run_timers(loop);
         run_deferred(loop);
         free_removed(loop);
     }

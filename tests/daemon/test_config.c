@@ -550,11 +550,12 @@ static void test_example_file(void **state)
     fclose(f);
     assert_int_equal(load(text, err, sizeof(err)), 0);
     assert_string_equal(warnings, "");
-    assert_int_equal(cfg.nr_devices, 6);
-    assert_string_equal(cfg.devices[3].type, "scmi");
-    assert_true(cfg.devices[4].is_static);
+    assert_int_equal(cfg.nr_devices, 7);
+    assert_string_equal(cfg.devices[3].type, "rng");
+    assert_string_equal(cfg.devices[4].type, "scmi");
     assert_true(cfg.devices[5].is_static);
-    assert_string_equal(cfg.devices[5].domain_name, "guest3");
+    assert_true(cfg.devices[6].is_static);
+    assert_string_equal(cfg.devices[6].domain_name, "guest3");
     assert_int_equal(cfg.nr_sections, 8);   /* [scmi] and 7 resources */
     assert_string_equal(cfg.devices[1].xl_target, "/etc/xen/xenvirtiod/i2c0");
 }
