@@ -10,7 +10,7 @@ grep -qF "(default $config)" <("$binary" --help) ||
     { echo "FAIL: xenvirtiod's default config is not $config"; exit 1; }
 for directive in Type=notify NotifyAccess=main WatchdogSec=30s \
                  "ExecStart=$sbindir/xenvirtiod --config $config --foreground" \
-                 'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure \
+                 "ExecReload=$sbindir/xenvirtiodctl reload" Restart=on-failure \
                  "After=xen.service xenstored.service proc-xen.mount" \
                  "DeviceAllow=/dev/xen/privcmd rw" "DeviceAllow=/dev/xen/evtchn rw" \
                  "DeviceAllow=/dev/xen/gntdev rw" "DeviceAllow=/dev/xen/xenbus rw" \
@@ -35,7 +35,9 @@ fi
 if command -v systemd-analyze >/dev/null; then
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
-    sed "s|$sbindir/xenvirtiod|$binary|" "$unit" >"$dir/xenvirtiod.service"
+    sed -e "s|$sbindir/xenvirtiod |$binary |" \
+        -e "s|$sbindir/xenvirtiodctl |$(dirname "$binary")/xenvirtiodctl |" \
+        "$unit" >"$dir/xenvirtiod.service"
     out=$(systemd-analyze verify "$dir/xenvirtiod.service" 2>&1 || true)
     # Units it mentions that this machine lacks are not errors of ours.
     bad=$(grep -v -e "not found" -e "xen.service" -e "xenstored" -e "proc-xen" \
